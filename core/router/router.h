@@ -61,13 +61,6 @@ class Router {
   std::unique_ptr<Impl> impl_;
 };
 
-// Normalises a request path as Kong does before matching: percent-decodes unreserved
-// characters (ALPHA / DIGIT / "-" / "." / "_" / "~"), upper-cases remaining percent escapes,
-// and removes dot segments (RFC 3986 §5.2.4), never climbing above "/". `raw` must not carry the
-// query string. Writes into `out` (cleared first; reuse it to avoid allocation). Returns false for
-// a path that is not origin-form (does not start with '/') or holds a bad percent escape.
-bool NormalizePath(absl::string_view raw, std::string* out);
-
 // Builds the path sent upstream from the service path, the route's strip_path/path_handling
 // and the match (reference/kong.md §2.5). `request_path` is the normalised path; the query
 // string is not part of it (the caller appends it). Writes into `out` (cleared first).

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// Placeholder until the example upstream lands.
+int main() { return 0; }
