@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/proxy/exchange.h"
+
+#include <cstdio>
+
+#include "core/proxy/access_log.h"
+#include "core/proxy/session.h"
+
+namespace sluice::proxy {
+
+void WriteBatch::AddChunk(const char* data, size_t len) {
+  if (len == 0) return;
+  char* line = line_storage_[lines_++];
+  int n = snprintf(line, sizeof line_storage_[0], "%zx\r\n", len);
+  Add(line, static_cast<size_t>(n));
+  Add(data, len);
+  Add("\r\n", 2);
+}
+
+size_t WriteBatch::bytes() const {
+  size_t total = 0;
+  for (unsigned i = 0; i < count_; ++i) total += bufs_[i].len;
+  return total;
+}
+
+void Exchange::Reset() {
+  req_headers.Clear();
+  target = field = value = absl::string_view();
+  method = 0;
+  http10 = false;
+  keep_alive = true;
+  head_done = req_chunked = req_has_body = req_complete = is_head = idempotent = false;
+  expect_continue = up_reading = false;
+  req_body_bytes = 0;
+  norm_path.clear();
+  up_path.clear();
+  out.clear();
+  log_target.clear();
+  log_method.clear();
+  connection_tokens.clear();
+  req_batch.Clear();
+  up_write_pending = head_sent = false;
+  snap = nullptr;
+  route = nullptr;
+  service = nullptr;
+  endpoint = nullptr;
+  match = router::MatchResult();
+  up = nullptr;
+  attempts = 0;
+  up_end = up_parse_pos = 0;
+  resp_headers.Clear();
+  resp_field = resp_value = resp_reason = absl::string_view();
+  status = 0;
+  skipping_informational = resp_started = resp_complete = chunked_out = close_after = false;
+  up_reusable = false;
+  resp_head.clear();
+  resp_batch.Clear();
+  bytes_sent = 0;
+  phase = Phase::kHead;
+  start_ms = upstream_start_ms = upstream_headers_ms = 0;
+}
+
+void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
+  auto* ws = new WorkerSnapshot;
+  ws->snap = std::move(snap);
+  WorkerSnapshot* old = current;
+  current = ws;
+  if (old != nullptr) {
+    old->retired = true;
+    if (old->inflight == 0) delete old;
+  }
+}
+
+WorkerContext::~WorkerContext() {
+  for (Exchange* ex : free_exchanges) delete ex;
+  if (current != nullptr && current->inflight == 0) delete current;
+  delete access_log;
+}
+
+}  // namespace sluice::proxy

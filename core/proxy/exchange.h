@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-request state of one proxied exchange: the parsed request head, the upstream connection
+// and response parser, and the write vectors of both directions. Recycled through the worker's
+// free list, so steady-state requests allocate nothing.
+#pragma once
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
+#include "core/http/header_map.h"
+#include "core/proxy/context.h"
+#include "core/router/router.h"
+
+namespace sluice::proxy {
+
+// A bounded list of buffers for one uv_write, with room for the chunk-size lines it needs when
+// re-encoding a body as chunked. The memory the buffers point to must stay put until the write
+// completes.
+class WriteBatch {
+ public:
+  static constexpr size_t kMaxBufs = 48;
+
+  void Clear() {
+    count_ = 0;
+    lines_ = 0;
+  }
+
+  bool empty() const { return count_ == 0; }
+
+  // True when a chunk (size line, data, CRLF) and a final "0\r\n\r\n" still fit.
+  bool HasRoomForChunk() const { return count_ + 4 <= kMaxBufs; }
+
+  void Add(const char* data, size_t len) {
+    if (len > 0) bufs_[count_++] = uv_buf_init(const_cast<char*>(data), len);
+  }
+
+  // Adds `data` framed as one chunk of the chunked transfer coding.
+  void AddChunk(const char* data, size_t len);
+
+  void AddLastChunk() { Add("0\r\n\r\n", 5); }
+
+  uv_buf_t* bufs() { return bufs_; }
+
+  unsigned count() const { return count_; }
+
+  size_t bytes() const;
+
+ private:
+  uv_buf_t bufs_[kMaxBufs];
+  char line_storage_[kMaxBufs / 3 + 1][20];
+  unsigned count_ = 0;
+  unsigned lines_ = 0;
+};
+
+// Where an exchange stands; picks what the shared timer means when it fires.
+enum class Phase : uint8_t {
+  kHead,        // reading the request head
+  kConnecting,  // waiting for the upstream connect
+  kUpstream,    // request sent or sending; waiting for / reading the response
+  kReplying,    // a local reply is being written
+};
+
+struct Exchange {
+  // --- request (views into the session's read buffer until the head is serialised) ---
+  http::HeaderMap req_headers;
+  absl::string_view target;
+  absl::string_view field;  // header field being parsed
+  absl::string_view value;
+  uint8_t method = 0;
+  bool http10 = false;
+  bool keep_alive = true;
+  bool head_done = false;
+  bool req_chunked = false;
+  bool req_has_body = false;
+  bool req_complete = false;  // message complete seen by the parser
+  bool is_head = false;
+  bool idempotent = false;
+  bool expect_continue = false;  // answer "100 Continue" ourselves once upstream is ready
+  bool up_reading = false;
+  uint64_t req_body_bytes = 0;
+  std::string norm_path;
+  std::string up_path;
+  std::string out;         // serialised upstream request head
+  std::string log_target;  // request target kept for the access log
+  std::string log_method;
+  absl::InlinedVector<absl::string_view, 4> connection_tokens;
+  WriteBatch req_batch;
+  uv_write_t up_wreq;
+  bool up_write_pending = false;
+  bool head_sent = false;  // upstream head written at least once
+
+  // --- routing ---
+  WorkerSnapshot* snap = nullptr;
+  const config::Route* route = nullptr;
+  const ServiceRoute* service = nullptr;
+  const Endpoint* endpoint = nullptr;
+  router::MatchResult match;
+
+  // --- upstream ---
+  upstream::Connection* up = nullptr;
+  int attempts = 0;
+  llhttp_t rparser;
+  char* up_buf = nullptr;
+  uint32_t up_end = 0;        // bytes held in up_buf
+  uint32_t up_parse_pos = 0;  // bytes of up_buf already parsed
+  http::HeaderMap resp_headers;
+  absl::string_view resp_field;
+  absl::string_view resp_value;
+  absl::string_view resp_reason;
+  int status = 0;
+  bool skipping_informational = false;
+  bool resp_started = false;  // response head handed to the client
+  bool resp_complete = false;
+  bool chunked_out = false;     // re-encoding the body as chunked for the client
+  bool close_after = false;     // close the client connection after this response
+  bool up_reusable = false;
+  std::string resp_head;
+  WriteBatch resp_batch;
+  uv_write_t client_wreq;
+  uint64_t bytes_sent = 0;
+  Phase phase = Phase::kHead;
+
+  // --- timing (loop milliseconds) ---
+  uint64_t start_ms = 0;
+  uint64_t upstream_start_ms = 0;
+  uint64_t upstream_headers_ms = 0;
+
+  // Resets everything for a new request, keeping string capacities.
+  void Reset();
+};
+
+}  // namespace sluice::proxy

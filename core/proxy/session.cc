@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: Apache-2.0
+// The client side of a session: accepting, reading and parsing requests (llhttp, strict mode),
+// routing, local replies, writing responses, keep-alive and pipelining.
+#include "core/proxy/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "core/common/log.h"
+#include "core/http/known_headers.h"
+#include "core/http/path.h"
+#include "core/http/reply.h"
+#include "core/proxy/access_log.h"
+
+namespace sluice::proxy {
+namespace {
+
+Session* From(llhttp_t* p) { return static_cast<Session*>(p->data); }
+
+// Extends `span` with [at, at+len): llhttp reports a token split across reads in pieces, and
+// the pieces are contiguous because the head never moves inside the read buffer.
+void Extend(absl::string_view* span, const char* at, size_t len) {
+  if (span->data() == nullptr) {
+    *span = absl::string_view(at, len);
+  } else {
+    *span = absl::string_view(span->data(), static_cast<size_t>(at + len - span->data()));
+  }
+}
+
+bool IsIdempotent(uint8_t method) {
+  switch (method) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+    case HTTP_OPTIONS:
+    case HTTP_TRACE:
+    case HTTP_PUT:
+    case HTTP_DELETE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+const llhttp_settings_t Session::kRequestSettings = [] {
+  llhttp_settings_t s;
+  llhttp_settings_init(&s);
+  s.on_message_begin = OnMessageBegin;
+  s.on_url = OnUrl;
+  s.on_header_field = OnHeaderField;
+  s.on_header_value = OnHeaderValue;
+  s.on_header_value_complete = OnHeaderValueComplete;
+  s.on_headers_complete = OnHeadersComplete;
+  s.on_body = OnBody;
+  s.on_chunk_header = OnChunkHeader;
+  s.on_message_complete = OnMessageComplete;
+  return s;
+}();
+
+Session::Session(WorkerContext* ctx) : ctx_(ctx) {
+  llhttp_init(&parser_, HTTP_REQUEST, &kRequestSettings);
+  parser_.data = this;
+  ++ctx_->sessions;
+  next = ctx_->sessions_head;
+  if (next) next->prev = this;
+  ctx_->sessions_head = this;
+  WorkerStats::Add(ctx_->stats->connections_active, 1);
+  WorkerStats::Bump(ctx_->stats->connections_accepted);
+}
+
+void Session::MaybeDelete() {
+  // Cancelled writes report back after uv_close; their requests live in the exchange.
+  if (closing_ && open_handles_ == 0 && !client_write_pending_ &&
+      (ex_ == nullptr || !ex_->up_write_pending)) {
+    delete this;
+  }
+}
+
+Session::~Session() {
+  if (ex_ != nullptr) {
+    if (ex_->up_buf != nullptr) ctx_->buffers.Put(ex_->up_buf);
+    delete ex_;
+  }
+  if (in_ != nullptr) ctx_->buffers.Put(in_);
+  if (prev) prev->next = next;
+  if (next) next->prev = prev;
+  if (ctx_->sessions_head == this) ctx_->sessions_head = next;
+  --ctx_->sessions;
+  WorkerStats::Add(ctx_->stats->connections_active, -1);
+}
+
+void Session::Accept(WorkerContext* ctx, uv_stream_t* server, int listen_port) {
+  auto* s = new Session(ctx);
+  s->listen_port_ = static_cast<uint16_t>(listen_port);
+  uv_tcp_init(ctx->loop, &s->tcp_);
+  uv_timer_init(ctx->loop, &s->timer_);
+  s->tcp_.data = s;
+  s->timer_.data = s;
+  s->open_handles_ = 2;
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&s->tcp_)) != 0) {
+    s->Close();
+    return;
+  }
+  uv_tcp_nodelay(&s->tcp_, 1);
+  sockaddr_storage peer;
+  int len = sizeof peer;
+  if (uv_tcp_getpeername(&s->tcp_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    const void* src = peer.ss_family == AF_INET6
+                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+    if (inet_ntop(peer.ss_family, src, s->peer_, sizeof s->peer_) != nullptr) {
+      s->peer_len_ = static_cast<uint8_t>(strlen(s->peer_));
+    }
+  }
+  s->ArmTimer(ctx->settings.client_header_timeout_ms);
+  s->StartReading();
+}
+
+void Session::Drain() {
+  if (ex_ == nullptr && in_end_ == 0) {
+    Close();
+  } else if (ex_ != nullptr) {
+    ex_->close_after = true;
+  }
+}
+
+// --- reading ---------------------------------------------------------------------------------
+
+void Session::StartReading() {
+  if (reading_ || closing_) return;
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
+}
+
+void Session::StopReading() {
+  if (!reading_) return;
+  reading_ = false;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void Session::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* s = static_cast<Session*>(h->data);
+  if (s->in_ == nullptr) {
+    s->in_ = s->ctx_->buffers.Get();
+    s->in_end_ = s->parse_pos_ = 0;
+  }
+  // A full buffer yields a zero-length buffer, which libuv reports as UV_ENOBUFS.
+  *buf = uv_buf_init(s->in_ + s->in_end_, BufferPool::kBufferSize - s->in_end_);
+}
+
+void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  auto* s = static_cast<Session*>(stream->data);
+  if (s == nullptr || s->closing_) return;
+  if (nread > 0) {
+    if (s->ex_ == nullptr && s->in_end_ == 0) {
+      // First byte of a request on a kept-alive connection: the header clock starts now.
+      s->ArmTimer(s->ctx_->settings.client_header_timeout_ms);
+    }
+    s->in_end_ += static_cast<uint32_t>(nread);
+    s->ProcessInput();
+    return;
+  }
+  if (nread == 0) return;
+  if (nread == UV_ENOBUFS) {
+    s->Reply(431, http::DefaultMessage(431), true);
+    return;
+  }
+  // EOF or error from the client: nothing can be answered any more.
+  if (s->ex_ == nullptr || !s->ex_->head_done) {
+    if (s->in_end_ > s->parse_pos_ && s->ex_ != nullptr) {
+      s->Reply(400, http::DefaultMessage(400), true);
+    } else {
+      s->Close();
+    }
+    return;
+  }
+  s->Close();
+}
+
+void Session::CompactInput() {
+  if (in_ == nullptr) return;
+  if (parse_pos_ == in_end_) {
+    in_end_ = parse_pos_ = 0;
+    return;
+  }
+  if (parse_pos_ > 0) {
+    memmove(in_, in_ + parse_pos_, in_end_ - parse_pos_);
+    in_end_ -= parse_pos_;
+    parse_pos_ = 0;
+  }
+}
+
+void Session::ReleaseReadBuffer() {
+  if (in_ != nullptr && in_end_ == parse_pos_) {
+    ctx_->buffers.Put(in_);
+    in_ = nullptr;
+    in_end_ = parse_pos_ = 0;
+  }
+}
+
+// Runs the parser over unparsed input. Stops when the head is complete (to route before the
+// body is read), when a message completes (one request at a time) and whenever body spans are
+// batched (they are written upstream straight from the read buffer, which must then stay put).
+void Session::ProcessInput() {
+  while (!closing_ && parse_pos_ < in_end_) {
+    if (ex_ != nullptr && ex_->head_done) {
+      if (ex_->phase != Phase::kUpstream) return;  // the body waits for the upstream
+      if (ex_->up_write_pending || ex_->req_complete || !ex_->req_batch.empty()) break;
+    }
+    llhttp_errno_t err = llhttp_execute(&parser_, in_ + parse_pos_, in_end_ - parse_pos_);
+    if (err == HPE_OK) {
+      parse_pos_ = in_end_;
+    } else if (err == HPE_PAUSED) {
+      parse_pos_ = static_cast<uint32_t>(llhttp_get_error_pos(&parser_) - in_);
+      llhttp_resume(&parser_);
+    } else if (err == HPE_PAUSED_UPGRADE) {
+      // Upgrades are not proxied: Upgrade and Connection were dropped, so the request went as a
+      // plain one, and whatever follows on this connection is not HTTP/1.1 we can read.
+      parse_pos_ = in_end_;
+      llhttp_resume_after_upgrade(&parser_);
+      if (ex_ != nullptr) ex_->close_after = true;
+    } else {
+      int status = err == HPE_USER ? parser_.error : 400;  // HPE_USER: our own verdicts
+      parse_error_ = true;
+      StopReading();
+      if (ex_ != nullptr && (ex_->resp_started || ex_->phase != Phase::kHead)) {
+        Close();  // a broken body after the request went upstream: nothing sensible follows
+      } else {
+        Reply(status, http::DefaultMessage(status), true);
+      }
+      return;
+    }
+    if (ex_ != nullptr && ex_->head_done && ex_->phase == Phase::kHead) {
+      StartRequest();
+      return;  // resumed once the upstream is ready for the body
+    }
+  }
+  if (closing_) return;
+  if (ex_ == nullptr || !ex_->head_done) {
+    CompactInput();
+    if (in_end_ > ctx_->settings.max_header_bytes) {
+      Reply(431, http::DefaultMessage(431), true);
+      return;
+    }
+    if (ex_ == nullptr) ReleaseReadBuffer();
+    StartReading();
+    return;
+  }
+  if (ex_->phase != Phase::kUpstream) return;
+  if (!ex_->req_batch.empty() && !ex_->up_write_pending) {
+    SendToUpstream();
+    return;
+  }
+  if (ex_->req_complete || ex_->up_write_pending) {
+    StopReading();  // backpressure, or pipelined bytes waiting for this response to finish
+    return;
+  }
+  CompactInput();
+  StartReading();
+}
+
+// --- llhttp request callbacks ----------------------------------------------------------------
+
+int Session::OnMessageBegin(llhttp_t* p) {
+  Session* s = From(p);
+  if (s->ex_ == nullptr) {
+    auto& pool = s->ctx_->free_exchanges;
+    if (pool.empty()) {
+      s->ex_ = new Exchange;
+    } else {
+      s->ex_ = pool.back();
+      pool.pop_back();
+    }
+  }
+  s->ex_->Reset();
+  s->ex_->start_ms = s->NowMs();
+  return 0;
+}
+
+int Session::OnUrl(llhttp_t* p, const char* at, size_t len) {
+  Extend(&From(p)->ex_->target, at, len);
+  return 0;
+}
+
+int Session::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  Extend(&From(p)->ex_->field, at, len);
+  return 0;
+}
+
+int Session::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  Extend(&From(p)->ex_->value, at, len);
+  return 0;
+}
+
+int Session::OnHeaderValueComplete(llhttp_t* p) {
+  Session* s = From(p);
+  Exchange* ex = s->ex_;
+  if (ex->req_headers.size() >= s->ctx_->settings.max_header_count) {
+    p->error = 431;
+    return HPE_USER;
+  }
+  ex->req_headers.Add(ex->field, TrimOws(ex->value));
+  ex->field = ex->value = absl::string_view();
+  return 0;
+}
+
+int Session::OnHeadersComplete(llhttp_t* p) {
+  Session* s = From(p);
+  Exchange* ex = s->ex_;
+  ex->method = llhttp_get_method(p);
+  ex->http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
+  ex->keep_alive = llhttp_should_keep_alive(p) != 0;
+  ex->req_chunked = (p->flags & F_CHUNKED) != 0;
+  ex->req_has_body = ex->req_chunked || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+  ex->is_head = ex->method == HTTP_HEAD;
+  ex->idempotent = IsIdempotent(ex->method);
+  uint64_t max_body = s->ctx_->settings.max_body_bytes;
+  if (max_body > 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
+    p->error = 413;
+    return HPE_USER;
+  }
+  ex->head_done = true;
+  return HPE_PAUSED;
+}
+
+int Session::OnBody(llhttp_t* p, const char* at, size_t len) {
+  Session* s = From(p);
+  Exchange* ex = s->ex_;
+  ex->req_body_bytes += len;
+  uint64_t max_body = s->ctx_->settings.max_body_bytes;
+  if (max_body > 0 && ex->req_body_bytes > max_body) {
+    p->error = 413;
+    return HPE_USER;
+  }
+  if (ex->req_chunked) {
+    ex->req_batch.AddChunk(at, len);
+  } else {
+    ex->req_batch.Add(at, len);
+  }
+  return 0;
+}
+
+int Session::OnChunkHeader(llhttp_t* p) {
+  // Pause before a chunk that would not fit in the batch; the batch is flushed, then resumed.
+  return From(p)->ex_->req_batch.HasRoomForChunk() ? 0 : HPE_PAUSED;
+}
+
+int Session::OnMessageComplete(llhttp_t* p) {
+  Session* s = From(p);
+  Exchange* ex = s->ex_;
+  if (ex->req_chunked) ex->req_batch.AddLastChunk();
+  ex->req_complete = true;
+  return HPE_PAUSED;
+}
+
+// --- routing ---------------------------------------------------------------------------------
+
+void Session::StartRequest() {
+  Exchange* ex = ex_;
+  WorkerStats::Bump(ctx_->stats->requests);
+  ex->log_method.assign(llhttp_method_name(static_cast<llhttp_method_t>(ex->method)));
+  ex->log_target.assign(ex->target.data(), ex->target.size());
+
+  int hosts = 0;
+  absl::string_view host;
+  for (const http::HeaderField& f : ex->req_headers) {
+    http::HeaderId id = http::ClassifyHeader(f.name);
+    if (id == http::HeaderId::kHost) {
+      host = f.value;
+      ++hosts;
+    } else if (id == http::HeaderId::kConnection) {
+      for (absl::string_view tok : absl::StrSplit(f.value, ',')) {
+        tok = TrimOws(tok);
+        if (!tok.empty()) ex->connection_tokens.push_back(tok);
+      }
+    }
+  }
+  // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+  if (hosts > 1 || (hosts == 0 && !ex->http10)) {
+    Reply(400, http::DefaultMessage(400), true);
+    return;
+  }
+  absl::string_view path, query;
+  bool has_query = false;
+  http::SplitTarget(ex->target, &path, &query, &has_query);
+  if (!http::NormalizePath(path, &ex->norm_path)) {
+    Reply(400, http::DefaultMessage(400), true);
+    return;
+  }
+
+  ex->snap = ctx_->Acquire();
+  const Snapshot& snap = *ex->snap->snap;
+  router::RequestView view;
+  view.method = ex->log_method;
+  view.host = host;
+  view.path = ex->norm_path;
+  view.headers = &ex->req_headers;
+  view.listener_port = listen_port_;
+  if (!snap.router->Match(view, &ex->match)) {
+    Reply(404, http::DefaultMessage(404), !ex->req_complete && ex->req_has_body);
+    return;
+  }
+  ex->route = &snap.config.routes[ex->match.route];
+  if (ex->match.service < 0) {
+    Reply(503, "no Service found with those values", ex->req_has_body);
+    return;
+  }
+  ex->service = &snap.services[ex->match.service];
+  if (ex->service->endpoints.empty()) {
+    Reply(503, "name resolution failed", ex->req_has_body);
+    return;
+  }
+  ex->endpoint =
+      &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
+  router::BuildUpstreamPath(ex->service->path, ex->route->strip_path, ex->route->path_handling,
+                            ex->norm_path, ex->match.matched_prefix, &ex->up_path);
+  if (has_query) {
+    ex->up_path.push_back('?');
+    ex->up_path.append(query.data(), query.size());
+  }
+  BuildUpstreamHead();
+  // The head is serialised: its bytes in the read buffer are no longer needed.
+  CompactInput();
+  ConnectUpstream();
+}
+
+// --- replies and completion ------------------------------------------------------------------
+
+void Session::Reply(int status, absl::string_view message, bool close) {
+  if (ex_ == nullptr) OnMessageBegin(&parser_);
+  Exchange* ex = ex_;
+  if (ex->up != nullptr) ReleaseUpstream(false);
+  ex->phase = Phase::kReplying;
+  ex->status = status;
+  ex->close_after = ex->close_after || close || !ex->keep_alive;
+  bool plain = false;
+  if (const http::HeaderField* accept = ex->req_headers.Find("accept")) {
+    plain = absl::StartsWith(accept->value, "text/plain");
+  }
+  ex->resp_head.clear();
+  http::AppendErrorReply(status, message, ex->close_after, plain, &ex->resp_head);
+  ex->resp_started = true;
+  ex->resp_complete = true;
+  ex->resp_batch.Clear();
+  ex->resp_batch.Add(ex->resp_head.data(), ex->resp_head.size());
+  StopReading();
+  ArmTimer(ctx_->settings.client_send_timeout_ms);
+  WriteToClient();
+}
+
+void Session::WriteToClient() {
+  Exchange* ex = ex_;
+  client_write_pending_ = true;
+  ex->bytes_sent += ex->resp_batch.bytes();
+  ex->client_wreq.data = this;
+  int rc = uv_write(&ex->client_wreq, reinterpret_cast<uv_stream_t*>(&tcp_), ex->resp_batch.bufs(),
+                    ex->resp_batch.count(), OnClientWrite);
+  if (rc != 0) {
+    client_write_pending_ = false;
+    Close();
+  }
+}
+
+void Session::OnClientWrite(uv_write_t* req, int status) {
+  auto* s = static_cast<Session*>(req->data);
+  s->client_write_pending_ = false;
+  if (s->closing_) {
+    s->MaybeDelete();
+    return;
+  }
+  if (status != 0) {
+    s->Close();
+    return;
+  }
+  Exchange* ex = s->ex_;
+  ex->resp_batch.Clear();
+  if (ex->resp_complete) {
+    s->FinishExchange();
+    return;
+  }
+  if (!ex->resp_started) {
+    // That was the interim "100 Continue"; the body may now flow and the response may wait.
+    s->ProcessInput();
+    if (!s->closing_ && s->ex_ == ex && ex->phase == Phase::kUpstream) s->ParseResponse();
+    return;
+  }
+  // Backpressure: upstream reading was paused while this write was in flight.
+  s->ParseResponse();
+}
+
+void Session::FinishExchange() {
+  Exchange* ex = ex_;
+  uint64_t now = NowMs();
+  int cls = ex->status / 100;
+  WorkerStats::Bump(ctx_->stats->responses_by_class[cls >= 1 && cls <= 5 ? cls : 0]);
+  if (ctx_->access_log != nullptr) {
+    AccessRecord r;
+    r.client_ip = absl::string_view(peer_, peer_len_);
+    r.method = ex->log_method;
+    r.target = ex->log_target;
+    r.http10 = ex->http10;
+    r.status = ex->status;
+    r.bytes_sent = ex->bytes_sent;
+    r.upstream_ms = ex->upstream_start_ms ? static_cast<int64_t>(now - ex->upstream_start_ms) : -1;
+    r.total_ms = now - ex->start_ms;
+    if (ex->route != nullptr) r.route = ex->route->name.empty() ? ex->route->id : ex->route->name;
+    ctx_->access_log->Append(r);
+  }
+  if (ex->up != nullptr) {
+    // Reuse only a connection whose exchange ended cleanly on both sides, with no stray bytes.
+    ReleaseUpstream(ex->up_reusable && ex->up_parse_pos == ex->up_end && ex->req_complete &&
+                    !ex->up_write_pending);
+  }
+  if (ex->up_buf != nullptr) {
+    ctx_->buffers.Put(ex->up_buf);
+    ex->up_buf = nullptr;
+  }
+  bool keep = ex->keep_alive && !ex->close_after && ex->req_complete && !parse_error_ &&
+              !ctx_->draining && !ex->up_write_pending;
+  if (ex->snap != nullptr) {
+    ctx_->Release(ex->snap);
+    ex->snap = nullptr;
+  }
+  ctx_->free_exchanges.push_back(ex);
+  ex_ = nullptr;
+  if (!keep) {
+    Close();
+    return;
+  }
+  ArmTimer(ctx_->settings.keepalive_timeout_ms);
+  if (parse_pos_ < in_end_) {
+    ArmTimer(ctx_->settings.client_header_timeout_ms);
+    ProcessInput();  // a pipelined request is already here
+  } else {
+    ReleaseReadBuffer();
+    StartReading();
+  }
+}
+
+// --- timers and closing ----------------------------------------------------------------------
+
+void Session::ArmTimer(uint64_t ms) { uv_timer_start(&timer_, OnTimer, ms, 0); }
+
+void Session::OnTimer(uv_timer_t* t) {
+  auto* s = static_cast<Session*>(t->data);
+  if (s == nullptr || s->closing_) return;
+  Exchange* ex = s->ex_;
+  if (ex == nullptr) {
+    s->Close();  // idle keep-alive connection
+    return;
+  }
+  switch (ex->phase) {
+    case Phase::kHead:
+      s->Reply(408, http::DefaultMessage(408), true);
+      return;
+    case Phase::kConnecting:
+    case Phase::kUpstream:
+      if (s->client_write_pending_ || ex->resp_started) {
+        s->Close();  // a slow client or an upstream stalled mid-response
+      } else {
+        WorkerStats::Bump(s->ctx_->stats->upstream_timeouts);
+        s->UpstreamFailed(504, false);
+      }
+      return;
+    case Phase::kReplying:
+      s->Close();
+      return;
+  }
+}
+
+void Session::Close() {
+  if (closing_) return;
+  closing_ = true;
+  if (ex_ != nullptr) {
+    if (ex_->up != nullptr) ReleaseUpstream(false);
+    if (ex_->up_buf != nullptr) {
+      ctx_->buffers.Put(ex_->up_buf);
+      ex_->up_buf = nullptr;
+    }
+    if (ex_->snap != nullptr) ctx_->Release(ex_->snap);
+    ex_->snap = nullptr;
+    // A write may still reference the exchange's buffers: it is freed with the session.
+  }
+  auto on_close = [](uv_handle_t* h) {
+    auto* s = static_cast<Session*>(h->data);
+    --s->open_handles_;
+    s->MaybeDelete();
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+}
+
+}  // namespace sluice::proxy

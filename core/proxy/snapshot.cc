@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/proxy/snapshot.h"
+
+#include <netdb.h>
+#include <string.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/log.h"
+
+namespace sluice::proxy {
+namespace {
+
+std::string HostHeader(absl::string_view host, int port, bool https) {
+  if ((!https && port == 80) || (https && port == 443)) return std::string(host);
+  bool v6 = host.find(':') != absl::string_view::npos;
+  return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
+}
+
+// Resolves `host` to its first address (numeric hosts need no lookup).
+bool Resolve(const std::string& host, int port, net::Address* out) {
+  if (net::ParseNumeric(host, port, out)) return true;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    log::Warn("resolve %s: %s", host, gai_strerror(rc));
+    return false;
+  }
+  *out = net::Address();
+  memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
+  out->len = res->ai_addrlen;
+  if (res->ai_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(&out->storage)->sin6_port = htons(static_cast<uint16_t>(port));
+  } else {
+    reinterpret_cast<sockaddr_in*>(&out->storage)->sin_port = htons(static_cast<uint16_t>(port));
+  }
+  freeaddrinfo(res);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config config,
+                                                              uint64_t version) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->version = version;
+  // The router may point into the config, so compile it where it will live.
+  snap->config = std::move(config);
+  auto router = router::Router::Compile(snap->config);
+  if (!router.ok()) return router.status();
+  snap->router = std::move(router).value();
+
+  for (const config::Service& s : snap->config.services) {
+    ServiceRoute sr;
+    sr.path = s.path.value_or("");
+    sr.https = s.protocol == "https";
+    sr.connect_timeout_ms = s.connect_timeout_ms;
+    sr.write_timeout_ms = s.write_timeout_ms;
+    sr.read_timeout_ms = s.read_timeout_ms;
+    sr.retries = s.retries;
+    const config::Upstream* upstream = nullptr;
+    for (const auto& u : snap->config.upstreams) {
+      if (u.name == s.host) upstream = &u;
+    }
+    if (upstream != nullptr) {
+      // A minimal balancer until the upstreams work lands: every target with weight > 0, in
+      // order, picked round-robin by the worker.
+      sr.via_upstream = true;
+      for (const config::Target& t : upstream->targets) {
+        if (t.weight == 0) continue;
+        Endpoint e;
+        if (!Resolve(t.host, t.port, &e.address)) continue;
+        e.host_header = upstream->host_header.empty()
+                            ? HostHeader(t.host, t.port, sr.https)
+                            : HostHeader(upstream->host_header, s.port, sr.https);
+        e.weight = t.weight;
+        sr.endpoints.push_back(std::move(e));
+      }
+    } else {
+      Endpoint e;
+      if (Resolve(s.host, s.port, &e.address)) {
+        e.host_header = HostHeader(s.host, s.port, sr.https);
+        sr.endpoints.push_back(std::move(e));
+      }
+    }
+    snap->services.push_back(std::move(sr));
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/server/server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/admin/admin_server.h"
+#include "core/common/log.h"
+#include "core/config/loader.h"
+#include "core/proxy/snapshot.h"
+#include "core/server/status.h"
+#include "core/server/worker.h"
+
+namespace sluice::server {
+namespace {
+
+void PrintErrors(const std::vector<config::Error>& errors) {
+  for (const config::Error& e : errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+}
+
+// Loads and compiles the config file; logs and returns nullptr when it is invalid.
+std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uint64_t version) {
+  config::LoadResult loaded = config::LoadFile(path);
+  if (!loaded.ok()) {
+    PrintErrors(loaded.errors);
+    return nullptr;
+  }
+  auto snap = proxy::BuildSnapshot(std::move(loaded.config), version);
+  if (!snap.ok()) {
+    log::Error("%s: %s", path, snap.status().message());
+    return nullptr;
+  }
+  return *snap;
+}
+
+class Server {
+ public:
+  explicit Server(const Options& options) : options_(options) {}
+
+  int Run() {
+    log::Level level;
+    if (!log::ParseLevel(options_.log_level, &level)) {
+      std::fprintf(stderr, "--log-level: expected debug, info, warn or error\n");
+      return 2;
+    }
+    log::SetLevel(level);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::vector<net::ListenSpec> listens;
+    std::vector<std::string> addrs = options_.listen;
+    if (addrs.empty()) addrs.push_back("0.0.0.0:8000");
+    for (const std::string& a : addrs) {
+      auto spec = net::ParseListen(a);
+      if (!spec.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(spec.status().message()).c_str());
+        return 2;
+      }
+      listens.push_back(*spec);
+    }
+    snapshot_ = LoadSnapshot(options_.config_path, ++version_);
+    if (snapshot_ == nullptr) return 1;
+
+    int log_fd = -1;
+    if (options_.access_log == "-") {
+      log_fd = STDERR_FILENO;
+    } else if (options_.access_log != "off") {
+      log_fd = ::open(options_.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (log_fd < 0) {
+        std::fprintf(stderr, "--access-log %s: %s\n", options_.access_log.c_str(), strerror(errno));
+        return 1;
+      }
+    }
+
+    int n = options_.workers > 0 ? options_.workers
+                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, settings_, log_fd));
+      absl::Status st = workers_.back()->Start(listens, snapshot_);
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+        workers_.pop_back();
+        StopWorkers();
+        return 1;
+      }
+    }
+
+    uv_loop_init(&loop_);
+    if (options_.admin_listen != "off") {
+      auto spec = net::ParseListen(options_.admin_listen);
+      admin_ = std::make_unique<admin::AdminServer>(
+          &loop_, [this](absl::string_view method, absl::string_view path, absl::string_view) {
+            return HandleAdmin(method, path);
+          });
+      absl::Status st = spec.ok() ? admin_->Listen(spec->address) : spec.status();
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+        admin_.reset();
+        uv_run(&loop_, UV_RUN_NOWAIT);
+        StopWorkers();
+        uv_loop_close(&loop_);
+        return 1;
+      }
+    }
+    for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
+      auto* sig = new uv_signal_t;
+      uv_signal_init(&loop_, sig);
+      sig->data = this;
+      uv_signal_start(
+          sig, [](uv_signal_t* s, int num) { static_cast<Server*>(s->data)->OnSignal(num); },
+          signum);
+      signals_.push_back(sig);
+    }
+    log::Info("sluice %s: %d workers, proxy on %s, admin on %s", SLUICE_VERSION, n,
+              addrs.front(), options_.admin_listen);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    StopWorkers();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    if (log_fd > STDERR_FILENO) ::close(log_fd);
+    log::Info("stopped");
+    return 0;
+  }
+
+ private:
+  void OnSignal(int signum) {
+    if (signum == SIGHUP) {
+      Reload();
+      return;
+    }
+    log::Info("signal %d: draining", signum);
+    for (auto& w : workers_) w->Drain();
+    // The workers finish in-flight requests on their own; the main loop just stops.
+    for (uv_signal_t* s : signals_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(s),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    }
+    signals_.clear();
+    admin_.reset();
+  }
+
+  void Reload() {
+    auto snap = LoadSnapshot(options_.config_path, version_ + 1);
+    if (snap == nullptr) {
+      log::Error("reload of %s failed; the running config stays", options_.config_path);
+      return;
+    }
+    ++version_;
+    snapshot_ = snap;
+    for (auto& w : workers_) w->Publish(snap);
+    log::Info("config version %d loaded from %s", version_, options_.config_path);
+  }
+
+  void StopWorkers() {
+    for (auto& w : workers_) w->Drain();
+    for (auto& w : workers_) w->Join();
+    workers_.clear();
+  }
+
+  admin::Response HandleAdmin(absl::string_view method, absl::string_view path) {
+    if (method != "GET") {
+      return {405, "application/json", R"({"message":"Method not allowed"})"};
+    }
+    std::vector<const WorkerStats*> stats;
+    for (auto& w : workers_) stats.push_back(&w->stats());
+    if (path == "/status") {
+      return {200, "application/json", StatusJson(stats, version_, snapshot_->config)};
+    }
+    if (path == "/metrics") {
+      return {200, "text/plain; version=0.0.4", MetricsText(stats, version_)};
+    }
+    return {404, "application/json", R"({"message":"Not found"})"};
+  }
+
+  const Options& options_;
+  proxy::Settings settings_;
+  uv_loop_t loop_;
+  uint64_t version_ = 0;
+  std::shared_ptr<const proxy::Snapshot> snapshot_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::vector<uv_signal_t*> signals_;
+};
+
+}  // namespace
+
+int Run(const Options& options) { return Server(options).Run(); }
+
+int Validate(const Options& options) {
+  config::LoadResult loaded = config::LoadFile(options.config_path);
+  if (!loaded.ok()) {
+    PrintErrors(loaded.errors);
+    return 1;
+  }
+  auto snap = proxy::BuildSnapshot(std::move(loaded.config), 1);
+  if (!snap.ok()) {
+    std::fprintf(stderr, "%s: %s\n", options.config_path.c_str(),
+                 std::string(snap.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s: ok\n", options.config_path.c_str());
+  return 0;
+}
+
+}  // namespace sluice::server
