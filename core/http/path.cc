@@ -55,14 +55,16 @@ bool NormalizePath(absl::string_view raw, std::string* out) {
     i += 2;
   }
 
-  // Pass 2: RFC 3986 §5.2.4 remove_dot_segments, segment by segment.
+  // Pass 2: RFC 3986 §5.2.4 remove_dot_segments, segment by segment. Empty segments are
+  // dropped ("//" becomes "/") as Kong's router does (normalize(uri, merge_slashes = true)):
+  // otherwise `//admin` would miss a route on `/admin` and fall through to a wider one.
   absl::string_view in(decoded);
   while (!in.empty()) {
     // `in` always starts with '/' here.
     size_t next = in.find('/', 1);
     absl::string_view seg = in.substr(1, next == absl::string_view::npos ? in.size() - 1 : next - 1);
     bool last = next == absl::string_view::npos;
-    if (seg == ".") {
+    if (seg.empty() || seg == ".") {
       if (last) out->push_back('/');
     } else if (seg == "..") {
       PopSegment(out);

@@ -325,7 +325,9 @@ int Session::OnHeadersComplete(llhttp_t* p) {
     return HPE_USER;
   }
   ex->head_done = true;
-  return HPE_PAUSED;
+  // Pause to route before reading a body. A bodyless request runs on to message-complete
+  // (which pauses too), since after a pause here llhttp would report that only on more input.
+  return ex->req_has_body ? HPE_PAUSED : 0;
 }
 
 int Session::OnBody(llhttp_t* p, const char* at, size_t len) {
