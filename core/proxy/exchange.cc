@@ -44,7 +44,9 @@ void Exchange::Reset() {
   route = nullptr;
   service = nullptr;
   endpoint = nullptr;
-  match = router::MatchResult();
+  match.route = match.service = -1;
+  match.matched_prefix = absl::string_view();
+  match.captures.clear();
   up = nullptr;
   attempts = 0;
   up_end = up_parse_pos = 0;

@@ -21,6 +21,8 @@ namespace {
 
 Session* From(llhttp_t* p) { return static_cast<Session*>(p->data); }
 
+constexpr size_t kMaxFreeExchanges = 1024;
+
 // Extends `span` with [at, at+len): llhttp reports a token split across reads in pieces, and
 // the pieces are contiguous because the head never moves inside the read buffer.
 void Extend(absl::string_view* span, const char* at, size_t len) {
@@ -528,12 +530,16 @@ void Session::FinishExchange() {
     ctx_->Release(ex->snap);
     ex->snap = nullptr;
   }
-  ctx_->free_exchanges.push_back(ex);
-  ex_ = nullptr;
   if (!keep) {
-    Close();
+    Close();  // the exchange goes with the session: a cancelled write may still point into it
     return;
   }
+  if (ctx_->free_exchanges.size() < kMaxFreeExchanges) {
+    ctx_->free_exchanges.push_back(ex);
+  } else {
+    delete ex;  // a past burst should not pin its memory for ever
+  }
+  ex_ = nullptr;
   ArmTimer(ctx_->settings.keepalive_timeout_ms);
   if (parse_pos_ < in_end_) {
     ArmTimer(ctx_->settings.client_header_timeout_ms);

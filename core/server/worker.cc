@@ -59,18 +59,16 @@ absl::Status Worker::Start(const std::vector<net::ListenSpec>& listens,
 }
 
 void Worker::Publish(std::shared_ptr<const proxy::Snapshot> snap) {
-  {
-    absl::MutexLock lock(&mu_);
-    pending_ = std::move(snap);
-  }
+  absl::MutexLock lock(&mu_);
+  if (drain_requested_) return;  // the async handle may already be closed
+  pending_ = std::move(snap);
   uv_async_send(&async_);
 }
 
 void Worker::Drain() {
-  {
-    absl::MutexLock lock(&mu_);
-    drain_requested_ = true;
-  }
+  absl::MutexLock lock(&mu_);
+  if (drain_requested_ || !thread_.joinable()) return;
+  drain_requested_ = true;
   uv_async_send(&async_);
 }
 
