@@ -169,7 +169,11 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   }
   if (nread == 0) return;
   if (nread == UV_ENOBUFS) {
-    s->Reply(431, http::DefaultMessage(431), true);
+    if (s->ex_ != nullptr && s->ex_->head_done) {
+      s->StopReading();  // body bytes wait until the buffer drains
+    } else {
+      s->Reply(431, http::DefaultMessage(431), true);
+    }
     return;
   }
   // EOF or error from the client: nothing can be answered any more.
@@ -238,6 +242,7 @@ void Session::ProcessInput() {
       return;
     }
     if (ex_ != nullptr && ex_->head_done && ex_->phase == Phase::kHead) {
+      StopReading();  // the body stays in the socket until the upstream can take it
       StartRequest();
       return;  // resumed once the upstream is ready for the body
     }
