@@ -13,16 +13,19 @@ namespace {
 
 // Parses a decimal port in 1..65535; digits only (no sign, no spaces).
 bool ParsePort(absl::string_view s, int* port) {
-  if (s.empty() || s.size() > 5)
+  if (s.empty() || s.size() > 5) {
     return false;
+  }
   int v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9')
+    if (c < '0' || c > '9') {
       return false;
+    }
     v = v * 10 + (c - '0');
   }
-  if (v < 1 || v > 65535)
+  if (v < 1 || v > 65535) {
     return false;
+  }
   *port = v;
   return true;
 }
@@ -42,12 +45,14 @@ void SplitHostPort(absl::string_view value, absl::string_view* name, int* port) 
     colon = close + 1;
   } else {
     colon = value.rfind(':');
-    if (colon == absl::string_view::npos)
+    if (colon == absl::string_view::npos) {
       return;
+    }
   }
   int p = 0;
-  if (!ParsePort(value.substr(colon + 1), &p))
+  if (!ParsePort(value.substr(colon + 1), &p)) {
     return;
+  }
   *name = value.substr(0, colon);
   *port = p;
 }
@@ -66,8 +71,9 @@ absl::StatusOr<HostPattern> ParseHostPattern(absl::string_view host) {
     SplitHostPort(host, &ignored, &out.port);
     name = ignored;
   }
-  if (name.empty())
+  if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("host '", host, "': empty"));
+  }
 
   size_t stars = std::count(name.begin(), name.end(), '*');
   if (stars == 0) {

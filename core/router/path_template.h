@@ -22,8 +22,9 @@ class PathTemplate {
  public:
   PathTemplate() = default;
 
-  // Parses `tmpl` (must start with '/'). Names are [A-Za-z_][A-Za-z0-9_]* and unique; a '{'
-  // or '}' outside a whole-segment parameter is an error.
+  // Parses `tmpl` (must start with '/'). A parameter name is [A-Za-z_][A-Za-z0-9_]*; a segment
+  // that is not exactly a parameter (`{1x}`, `{id}.json`, `:`) is a literal, as the loader
+  // classifies it. Errors: a `{name+}` that is not last, a repeated name.
   static absl::StatusOr<PathTemplate> Parse(absl::string_view tmpl);
 
   // Matches `path` from its start. On success sets *matched_len to the length of the consumed

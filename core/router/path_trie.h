@@ -65,8 +65,9 @@ class PrefixTrie {
   // Sorts every node's values (by V's operator<) so readers can stop early. Call once after the
   // last Insert.
   void Finish() {
-    for (auto& n : nodes_)
+    for (auto& n : nodes_) {
       std::sort(n.values.begin(), n.values.end());
+    }
   }
 
   // Calls fn(prefix_length, values) for every stored key that is a prefix of `s`, shortest
@@ -75,15 +76,17 @@ class PrefixTrie {
   void ForEachPrefixOf(absl::string_view s, Fn&& fn) const {
     uint32_t node = 0;
     size_t pos = 0;
-    if (!nodes_[0].values.empty())
+    if (!nodes_[0].values.empty()) {
       fn(size_t{0}, nodes_[0].values);
+    }
     while (pos < s.size()) {
       const auto& children = nodes_[node].children;
       unsigned char c = static_cast<unsigned char>(s[pos]);
       auto it = std::lower_bound(children.begin(), children.end(), c,
                                  [](const Edge& e, unsigned char k) { return e.first < k; });
-      if (it == children.end() || it->first != c)
+      if (it == children.end() || it->first != c) {
         return;
+      }
       const Node& child = nodes_[it->second];
       if (s.size() - pos < child.label.size() ||
           s.compare(pos, child.label.size(), child.label) != 0) {
@@ -91,8 +94,9 @@ class PrefixTrie {
       }
       pos += child.label.size();
       node = it->second;
-      if (!child.values.empty())
+      if (!child.values.empty()) {
         fn(pos, child.values);
+      }
     }
   }
 

@@ -12,8 +12,9 @@ uint64_t PriorityKey(const PriorityInputs& in) {
   uint64_t weight = static_cast<uint64_t>(std::clamp(in.match_weight, 0, 7));
   uint64_t headers = std::min<uint64_t>(in.header_count, kMaxHeaders);
   uint64_t key = weight << 61;
-  if (in.plain_hosts_only)
+  if (in.plain_hosts_only) {
     key |= uint64_t{1} << 60;
+  }
   key |= headers << 52;
   if (in.regex) {
     key |= uint64_t{1} << 51;

@@ -17,6 +17,7 @@
 #include "re2/re2.h"
 
 #include "core/common/strings.h"
+#include "core/config/route_path.h"
 #include "core/router/host.h"
 #include "core/router/path_template.h"
 #include "core/router/path_trie.h"
@@ -105,11 +106,13 @@ absl::Status RouteError(const config::Config& config, size_t index, const config
 
 // Routes on stream protocols (tcp, tls, udp, ...) are not HTTP routes.
 bool IsHttpRoute(const config::Route& r) {
-  if (r.protocols.empty())
+  if (r.protocols.empty()) {
     return true;
+  }
   for (const auto& p : r.protocols) {
-    if (p == "http" || p == "https" || p == "grpc" || p == "grpcs")
+    if (p == "http" || p == "https" || p == "grpc" || p == "grpcs") {
       return true;
+    }
   }
   return false;
 }
@@ -126,19 +129,22 @@ absl::StatusOr<std::unique_ptr<RE2>> CompileRegex(absl::string_view pattern, boo
 }
 
 bool MethodMatches(const RouteConditions& c, absl::string_view method) {
-  if (c.methods.empty())
+  if (c.methods.empty()) {
     return true;
+  }
   for (const auto& m : c.methods) {
-    if (m == method)
+    if (m == method) {
       return true;
+    }
   }
   return false;
 }
 
 bool HeaderValueMatches(const HeaderCondition& h, absl::string_view value) {
   for (const auto& v : h.values) {
-    if (IEquals(v, value))
+    if (IEquals(v, value)) {
       return true;
+    }
   }
   for (const auto& re : h.regexes) {
     if (re->Match(re2::StringPiece(value.data(), value.size()), 0, value.size(), RE2::UNANCHORED,
@@ -150,18 +156,21 @@ bool HeaderValueMatches(const HeaderCondition& h, absl::string_view value) {
 }
 
 bool HeadersMatch(const RouteConditions& c, const http::HeaderMap* headers) {
-  if (c.headers.empty())
+  if (c.headers.empty()) {
     return true;
-  if (headers == nullptr)
+  }
+  if (headers == nullptr) {
     return false;
+  }
   for (const auto& h : c.headers) {
     bool found = false;
     headers->ForEach(h.name, [&](absl::string_view value) {
       found = HeaderValueMatches(h, value);
       return !found;
     });
-    if (!found)
+    if (!found) {
       return false;
+    }
   }
   return true;
 }
@@ -178,8 +187,9 @@ int MatchPatterns(const SubRoute& sub, absl::string_view path) {
       }
     } else {
       size_t len = 0;
-      if (p.tmpl.Match(path, &len, nullptr, 0))
+      if (p.tmpl.Match(path, &len, nullptr, 0)) {
         return static_cast<int>(i);
+      }
     }
   }
   return -1;
@@ -187,10 +197,12 @@ int MatchPatterns(const SubRoute& sub, absl::string_view path) {
 
 // Lower-cases `host` into `buf`; false when it does not fit.
 bool LowerHost(absl::string_view host, char (&buf)[kMaxHostLength], absl::string_view* out) {
-  if (host.size() > kMaxHostLength)
+  if (host.size() > kMaxHostLength) {
     return false;
-  for (size_t i = 0; i < host.size(); ++i)
+  }
+  for (size_t i = 0; i < host.size(); ++i) {
     buf[i] = absl::ascii_tolower(host[i]);
+  }
   *out = absl::string_view(buf, host.size());
   return true;
 }
@@ -208,18 +220,22 @@ struct Router::Impl {
   // Evaluates the rank-ordered `list` and records the first full match if it beats the best.
   void Scan(const std::vector<Entry>& list, PathKind kind, size_t prefix_len, Search* s) const {
     for (const Entry& e : list) {
-      if (e.sub >= s->best)
+      if (e.sub >= s->best) {
         return;
-      if (e.port != 0 && e.port != s->port)
+      }
+      if (e.port != 0 && e.port != s->port) {
         continue;
+      }
       const SubRoute& sub = subs[static_cast<size_t>(e.sub)];
       const RouteConditions& c = conditions[sub.conditions];
-      if (!MethodMatches(c, s->req->method) || !HeadersMatch(c, s->req->headers))
+      if (!MethodMatches(c, s->req->method) || !HeadersMatch(c, s->req->headers)) {
         continue;
+      }
       if (kind == PathKind::kPattern) {
         int which = MatchPatterns(sub, s->req->path);
-        if (which < 0)
+        if (which < 0) {
           continue;
+        }
         s->best_pattern = static_cast<size_t>(which);
       }
       s->best = e.sub;
@@ -232,10 +248,12 @@ struct Router::Impl {
     b.prefixes.ForEachPrefixOf(s->req->path, [&](size_t len, const std::vector<Entry>& list) {
       Scan(list, PathKind::kPrefix, len, s);
     });
-    if (!b.no_path.empty())
+    if (!b.no_path.empty()) {
       Scan(b.no_path, PathKind::kNone, 0, s);
-    if (!b.patterns.empty())
+    }
+    if (!b.patterns.empty()) {
       Scan(b.patterns, PathKind::kPattern, 0, s);
+    }
   }
 
   void Index(const std::vector<std::vector<HostPattern>>& hosts_by_route);
@@ -266,10 +284,12 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
     if (r.service >= static_cast<int>(config.services.size())) {
       return RouteError(config, i, r.mark, "service index out of range");
     }
-    if (r.service >= 0 && !config.services[static_cast<size_t>(r.service)].enabled)
+    if (r.service >= 0 && !config.services[static_cast<size_t>(r.service)].enabled) {
       continue;
-    if (!IsHttpRoute(r))
+    }
+    if (!IsHttpRoute(r)) {
       continue;
+    }
 
     // Conditions shared by the route's sub-routes.
     RouteConditions cond;
@@ -279,7 +299,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
       hc.name = absl::AsciiStrToLower(h.name);
       for (const auto& v : h.values) {
         if (absl::StartsWith(v, "~*")) {
-          auto re = CompileRegex(absl::string_view(v).substr(2), /*case_sensitive=*/false);
+          // Header regexes are stored as written (PCRE); convert them as the loader checked.
+          auto re = CompileRegex(config::ToRe2Syntax(absl::string_view(v).substr(2)),
+                                 /*case_sensitive=*/false);
           if (!re.ok()) {
             return RouteError(config, i, r.mark,
                               absl::StrCat("headers.", h.name, ": ", re.status().message()));
@@ -297,10 +319,12 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
     bool plain_hosts_only = !r.hosts.empty();
     for (const auto& h : r.hosts) {
       auto parsed = ParseHostPattern(h);
-      if (!parsed.ok())
+      if (!parsed.ok()) {
         return RouteError(config, i, r.mark, parsed.status().message());
-      if (parsed->kind != HostPattern::Kind::kExact)
+      }
+      if (parsed->kind != HostPattern::Kind::kExact) {
         plain_hosts_only = false;
+      }
       hosts_by_route[i].push_back(*std::move(parsed));
     }
 
@@ -337,8 +361,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
         bool same = is_pattern ? s.path_kind == PathKind::kPattern
                                : s.path_kind == PathKind::kPrefix &&
                                      s.prefixes.front().size() == path.pattern.size();
-        if (same)
+        if (same) {
           group = &pending[g];
+        }
       }
       if (group == nullptr) {
         Pending p = make_sub(is_pattern ? PathKind::kPattern : PathKind::kPrefix);
@@ -357,8 +382,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
           break;
         case config::RoutePath::Kind::kRegex: {
           auto re = CompileRegex(path.pattern, /*case_sensitive=*/true);
-          if (!re.ok())
+          if (!re.ok()) {
             return RouteError(config, i, path.mark, re.status().message());
+          }
           PatternPath pp;
           pp.groups =
               std::min<size_t>(static_cast<size_t>((*re)->NumberOfCapturingGroups()), kMaxCaptures);
@@ -374,13 +400,15 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
         }
         case config::RoutePath::Kind::kTemplate: {
           auto tmpl = PathTemplate::Parse(path.pattern);
-          if (!tmpl.ok())
+          if (!tmpl.ok()) {
             return RouteError(config, i, path.mark, tmpl.status().message());
+          }
           PatternPath pp;
           pp.tmpl = *std::move(tmpl);
           pp.groups = std::min(pp.tmpl.param_count(), kMaxCaptures);
-          for (size_t g = 0; g < pp.groups; ++g)
+          for (size_t g = 0; g < pp.groups; ++g) {
             pp.group_names.push_back(pp.tmpl.param_name(g));
+          }
           group->sub.patterns.push_back(std::move(pp));
           break;
         }
@@ -391,15 +419,18 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Compile(const config::Config& co
   // Rank: higher priority first; ties go to the route listed first in the config, then to the
   // route's earlier path group.
   std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    if (a.sub.priority != b.sub.priority)
+    if (a.sub.priority != b.sub.priority) {
       return a.sub.priority > b.sub.priority;
-    if (a.sub.route != b.sub.route)
+    }
+    if (a.sub.route != b.sub.route) {
       return a.sub.route < b.sub.route;
+    }
     return a.group < b.group;
   });
   impl.subs.reserve(pending.size());
-  for (auto& p : pending)
+  for (auto& p : pending) {
     impl.subs.push_back(std::move(p.sub));
+  }
   impl.Index(hosts_by_route);
   return router;
 }
@@ -413,8 +444,9 @@ void Router::Impl::Index(const std::vector<std::vector<HostPattern>>& hosts_by_r
         b.no_path.push_back(e);
         break;
       case PathKind::kPrefix:
-        for (const auto& p : sub.prefixes)
+        for (const auto& p : sub.prefixes) {
           b.prefixes.Insert(p, e);
+        }
         break;
       case PathKind::kPattern:
         b.patterns.push_back(e);
@@ -444,8 +476,9 @@ void Router::Impl::Index(const std::vector<std::vector<HostPattern>>& hosts_by_r
   };
   finish(any_host);
   for (BucketMap* m : {&exact, &suffix, &prefix}) {
-    for (auto& [key, b] : *m)
+    for (auto& [key, b] : *m) {
       finish(b);
+    }
   }
 }
 
@@ -486,8 +519,9 @@ bool Router::Match(const RequestView& req, MatchResult* out) const {
   }
   impl.SearchBucket(impl.any_host, &s);
 
-  if (s.best == INT32_MAX)
+  if (s.best == INT32_MAX) {
     return false;
+  }
   const SubRoute& sub = impl.subs[static_cast<size_t>(s.best)];
   out->route = sub.route;
   out->service = sub.service;

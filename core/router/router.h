@@ -71,8 +71,9 @@ class Router {
   static absl::StatusOr<std::unique_ptr<Router>> Compile(const config::Config& config);
 
   // Finds the highest-priority route matching `req`. Returns false when none matches (and leaves
-  // `out` untouched). Cost grows with the path and host length and with the routes that share
-  // the request's host and a prefix of its path, not with the table size. The router itself
+  // `out` untouched). Cost grows with the path and host length, with the routes that share the
+  // request's host and a prefix of its path, and with the regex routes that could outrank the
+  // best match found so far; not with the table size. The router itself
   // does not allocate (captures past 4 spill out of `out`'s inline storage); RE2 may allocate
   // scratch space when it extracts the winning regex's submatches.
   bool Match(const RequestView& req, MatchResult* out) const;

@@ -12,12 +12,15 @@ namespace {
 // Kong's sanitize_uri_postfix: a remainder that starts with a dot segment loses it, so
 // `/route./req` (matched by the prefix `/route`) joins as `req`, not `./req`.
 absl::string_view SanitizePostfix(absl::string_view postfix) {
-  if (postfix == "." || postfix == "..")
+  if (postfix == "." || postfix == "..") {
     return {};
-  if (absl::StartsWith(postfix, "./"))
+  }
+  if (absl::StartsWith(postfix, "./")) {
     return postfix.substr(2);
-  if (absl::StartsWith(postfix, "../"))
+  }
+  if (absl::StartsWith(postfix, "../")) {
     return postfix.substr(3);
+  }
   return postfix;
 }
 
