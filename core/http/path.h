@@ -11,7 +11,8 @@ namespace sluice::http {
 
 // Normalises a request path as Kong does before matching: percent-decodes unreserved
 // characters (ALPHA / DIGIT / "-" / "." / "_" / "~"), upper-cases the hex of remaining percent
-// escapes, and removes dot segments (RFC 3986 §5.2.4), never climbing above "/". `raw` must not
+// escapes, merges repeated slashes and removes dot segments (RFC 3986 §5.2.4), never climbing
+// above "/". `raw` must not
 // carry the query string. Writes into `out` (cleared first; reuse it to avoid allocation).
 // Returns false for a path that does not start with '/' or holds a malformed percent escape.
 bool NormalizePath(absl::string_view raw, std::string* out);
