@@ -7,7 +7,9 @@
 namespace sluice::config {
 
 std::string Error::ToString() const {
-  if (mark.line <= 0) return absl::StrCat(file, ": ", message);
+  if (mark.line <= 0) {
+    return absl::StrCat(file, ": ", message);
+  }
   return absl::StrCat(file, ":", mark.line, ":", mark.col, ": ", message);
 }
 

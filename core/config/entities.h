@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader's working model: entities parsed from the file but with their references
-// (`service: orders`) still as written, plus the per-entity parsers. loader.cc resolves the
-// references, checks uniqueness and builds the Config. Internal to core/config.
+// (`service: orders`) still as written, plus the per-entity parsers (parse_service.cc: services,
+// routes and the shared helpers; parse_plugin.cc: plugins, consumers, jwt_secrets;
+// parse_upstream.cc: upstreams, targets). loader.cc resolves the references, checks uniqueness
+// and builds the Config. Internal to core/config.
 #pragma once
 
 #include <string>
@@ -97,7 +99,8 @@ struct PendingTarget {
 
 // Everything parsed from one file, in the order the Config will hold it.
 struct Document {
-  bool legacy_paths = false;  // "1.1"/"2.1": migrate route paths
+  bool legacy_paths = false;    // "1.1"/"2.1": migrate route paths
+  size_t json_budget = 100000;  // values all plugin configs together may hold (see ToJson)
   std::vector<PendingService> services;
   std::vector<PendingRoute> routes;
   std::vector<PendingPlugin> plugins;
@@ -126,15 +129,15 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
                   const std::string& where);
 void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const std::string& where,
                 const Parent& parent);
-void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node,
-                 const std::string& where, const Parent& parent);
+void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node, const std::string& where,
+                 const Parent& parent);
 void ParseConsumer(Diagnostics& diag, Document& doc, const YAML::Node& node,
                    const std::string& where);
 void ParseJwtSecret(Diagnostics& diag, Document& doc, const YAML::Node& node,
                     const std::string& where, const Parent& parent);
 void ParseUpstream(Diagnostics& diag, Document& doc, const YAML::Node& node,
                    const std::string& where);
-void ParseTarget(Diagnostics& diag, Document& doc, const YAML::Node& node,
-                 const std::string& where, const Parent& parent);
+void ParseTarget(Diagnostics& diag, Document& doc, const YAML::Node& node, const std::string& where,
+                 const Parent& parent);
 
 }  // namespace sluice::config::internal

@@ -4,7 +4,6 @@
 #include "core/config/field_checks.h"
 
 #include <arpa/inet.h>
-
 #include <cstdint>
 #include <vector>
 
@@ -17,9 +16,13 @@ namespace sluice::config::internal {
 namespace {
 
 bool AllDigits(absl::string_view s) {
-  if (s.empty()) return false;
+  if (s.empty()) {
+    return false;
+  }
   for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
   return true;
 }
@@ -31,7 +34,9 @@ bool ParsePort(absl::string_view digits, int* port, std::string* error) {
     return false;
   }
   int value = 0;
-  for (char c : digits) value = value * 10 + (c - '0');
+  for (char c : digits) {
+    value = value * 10 + (c - '0');
+  }
   if (value > 65535) {
     *error = "invalid port number";
     return false;
@@ -45,12 +50,18 @@ size_t InvalidUtf8Position(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size() || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4)) {
       return i + 1;
     }
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i + 1;
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+        return i + 1;
+      }
     }
     i += len;
   }
@@ -93,7 +104,9 @@ bool NormalizeIp(absl::string_view address, HostPort* out, std::string* error) {
           return false;
         }
         int port = 0;
-        if (!ParsePort(rest.substr(1), &port, error)) return false;
+        if (!ParsePort(rest.substr(1), &port, error)) {
+          return false;
+        }
         out->port = port;
       }
     }
@@ -119,7 +132,9 @@ bool NormalizeIp(absl::string_view address, HostPort* out, std::string* error) {
         return false;
       }
       int port = 0;
-      if (!ParsePort(port_text, &port, error)) return false;
+      if (!ParsePort(port_text, &port, error)) {
+        return false;
+      }
       out->port = port;
     }
     std::vector<absl::string_view> parts = absl::StrSplit(addr, '.');
@@ -128,7 +143,8 @@ bool NormalizeIp(absl::string_view address, HostPort* out, std::string* error) {
       return false;
     }
     for (absl::string_view part : parts) {
-      if (part.empty() || part.size() > 3 || !AllDigits(part) || std::stoi(std::string(part)) > 255) {
+      if (part.empty() || part.size() > 3 || !AllDigits(part) ||
+          std::stoi(std::string(part)) > 255) {
         *error = absl::StrCat("invalid ipv4 address: ", address);
         return false;
       }
@@ -142,7 +158,9 @@ bool NormalizeIp(absl::string_view address, HostPort* out, std::string* error) {
   size_t colon = address.rfind(':');
   if (colon != absl::string_view::npos && AllDigits(address.substr(colon + 1))) {
     int port = 0;
-    if (!ParsePort(address.substr(colon + 1), &port, error)) return false;
+    if (!ParsePort(address.substr(colon + 1), &port, error)) {
+      return false;
+    }
     out->port = port;
     name = address.substr(0, colon);
   }
@@ -181,7 +199,9 @@ std::optional<std::string> CheckUtf8Name(absl::string_view name) {
       ok = false;
     }
   }
-  if (ok) return std::nullopt;
+  if (ok) {
+    return std::nullopt;
+  }
   return absl::StrCat("invalid value '", name,
                       "': the only accepted ascii characters are alphanumerics or ., -, _, and ~");
 }
@@ -197,7 +217,9 @@ std::optional<std::string> CheckTag(absl::string_view tag) {
       ok = false;
     }
   }
-  if (ok) return std::nullopt;
+  if (ok) {
+    return std::nullopt;
+  }
   return absl::StrCat("invalid tag '", tag,
                       "': expected printable ascii (except `,` and `/`) or valid utf-8 sequences");
 }
@@ -206,17 +228,23 @@ std::optional<std::string> CheckHost(absl::string_view host) {
   HostPort hp;
   std::string error;
   if (!NormalizeIp(host, &hp, &error)) {
-    if (error == "invalid port number") return "must not have a port";
+    if (error == "invalid port number") {
+      return "must not have a port";
+    }
     return absl::StrCat("invalid value: ", host);
   }
-  if (hp.port) return "must not have a port";
+  if (hp.port) {
+    return "must not have a port";
+  }
   return std::nullopt;
 }
 
 std::optional<std::string> CheckHostWithOptionalPort(absl::string_view host) {
   HostPort hp;
   std::string error;
-  if (!NormalizeIp(host, &hp, &error)) return error;
+  if (!NormalizeIp(host, &hp, &error)) {
+    return error;
+  }
   return std::nullopt;
 }
 
@@ -224,28 +252,42 @@ std::optional<std::string> CheckSni(absl::string_view sni) {
   HostPort hp;
   std::string error;
   if (!NormalizeIp(sni, &hp, &error)) {
-    if (error == "invalid port number") return "must not have a port";
+    if (error == "invalid port number") {
+      return "must not have a port";
+    }
     return absl::StrCat("invalid value: ", sni);
   }
-  if (hp.type != HostPort::Type::kName) return "must not be an IP";
-  if (hp.port) return "must not have a port";
+  if (hp.type != HostPort::Type::kName) {
+    return "must not be an IP";
+  }
+  if (hp.port) {
+    return "must not have a port";
+  }
   return std::nullopt;
 }
 
 std::optional<std::string> CheckRouteHost(absl::string_view host) {
   size_t stars = 0;
-  for (char c : host) stars += c == '*';
-  if (stars > 1) return "invalid wildcard: must have at most one wildcard";
+  for (char c : host) {
+    stars += c == '*';
+  }
+  if (stars > 1) {
+    return "invalid wildcard: must have at most one wildcard";
+  }
   if (stars == 1 && !absl::StartsWith(host, "*.") && !absl::EndsWith(host, ".*")) {
     return "invalid wildcard: must be placed at leftmost or rightmost label";
   }
   // Kong validates the host with the wildcard replaced by an ordinary label.
   std::string mock(host);
-  if (size_t star = mock.find('*'); star != std::string::npos) mock.replace(star, 1, "abc");
+  if (size_t star = mock.find('*'); star != std::string::npos) {
+    mock.replace(star, 1, "abc");
+  }
   HostPort hp;
   std::string error;
   if (!NormalizeIp(mock, &hp, &error)) {
-    if (absl::StartsWith(error, "invalid hostname: ")) return absl::StrCat("invalid hostname: ", host);
+    if (absl::StartsWith(error, "invalid hostname: ")) {
+      return absl::StrCat("invalid hostname: ", host);
+    }
     return error;
   }
   return std::nullopt;
@@ -253,7 +295,9 @@ std::optional<std::string> CheckRouteHost(absl::string_view host) {
 
 std::optional<std::string> CheckPercentEncoding(absl::string_view path) {
   for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] != '%') continue;
+    if (path[i] != '%') {
+      continue;
+    }
     if (i + 2 < path.size() && absl::ascii_isxdigit(static_cast<unsigned char>(path[i + 1])) &&
         absl::ascii_isxdigit(static_cast<unsigned char>(path[i + 2]))) {
       i += 2;
@@ -265,8 +309,12 @@ std::optional<std::string> CheckPercentEncoding(absl::string_view path) {
 }
 
 std::optional<std::string> CheckPath(absl::string_view path) {
-  if (!absl::StartsWith(path, "/")) return "should start with: /";
-  if (absl::StrContains(path, "//")) return "must not have empty segments";
+  if (!absl::StartsWith(path, "/")) {
+    return "should start with: /";
+  }
+  if (absl::StrContains(path, "//")) {
+    return "must not have empty segments";
+  }
   for (char ch : path) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (!absl::ascii_isalnum(c) &&
@@ -281,17 +329,25 @@ std::optional<std::string> CheckPath(absl::string_view path) {
 std::optional<std::string> CheckHeaderName(absl::string_view name) {
   bool ok = !name.empty();
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') ok = false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      ok = false;
+    }
   }
-  if (ok) return std::nullopt;
+  if (ok) {
+    return std::nullopt;
+  }
   return absl::StrCat("bad header name '", name,
                       "', allowed characters are A-Z, a-z, 0-9, '_', and '-'");
 }
 
 std::optional<std::string> CheckCookieName(absl::string_view name) {
   bool ok = !name.empty();
-  for (char c : name) ok = ok && IsTchar(c);
-  if (ok) return std::nullopt;
+  for (char c : name) {
+    ok = ok && IsTchar(c);
+  }
+  if (ok) {
+    return std::nullopt;
+  }
   return absl::StrCat("bad cookie name '", name,
                       "', allowed characters are A-Z, a-z, 0-9, '!', '#', '$', '%', '&', ''', "
                       "'*', '+', '-', '.', '^', '_', '`', '|' and '~'");
@@ -305,8 +361,8 @@ bool ParseUrl(absl::string_view url, ParsedUrl* out, std::string* error) {
                    absl::ascii_isalpha(static_cast<unsigned char>(url[0]));
   for (size_t i = 0; scheme_ok && i < sep; ++i) {
     char c = url[i];
-    scheme_ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' ||
-                c == '.';
+    scheme_ok =
+        absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
   }
   if (scheme_ok) {
     out->scheme = std::string(url.substr(0, sep));
@@ -323,7 +379,9 @@ bool ParseUrl(absl::string_view url, ParsedUrl* out, std::string* error) {
   }
   size_t slash = rest.find('/');
   absl::string_view authority = rest.substr(0, slash);
-  if (slash != absl::string_view::npos) out->path = std::string(rest.substr(slash));
+  if (slash != absl::string_view::npos) {
+    out->path = std::string(rest.substr(slash));
+  }
   if (authority.find('@') != absl::string_view::npos) {
     *error = "url must not carry credentials";
     return false;

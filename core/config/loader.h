@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "core/config/config.h"
 
 namespace sluice::config {

@@ -2,15 +2,16 @@
 // Parsers for plugins, consumers and jwt_secrets (kong/db/schema/entities/plugins.lua,
 // consumers.lua, kong/plugins/jwt/daos.lua). A plugin's `config:` is kept as JSON text; the
 // filter named by `name` validates it later.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include <nlohmann/json.hpp>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "core/config/entities.h"
 #include "core/config/field_checks.h"
+#include "core/config/scalar.h"
 #include "core/config/uuid.h"
 
 namespace sluice::config::internal {
@@ -22,10 +23,14 @@ constexpr std::initializer_list<absl::string_view> kProtocols = {
 
 bool ParsesAsPublicKey(const std::string& pem) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) return false;
+  if (bio == nullptr) {
+    return false;
+  }
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
-  if (key == nullptr) return false;
+  if (key == nullptr) {
+    return false;
+  }
   EVP_PKEY_free(key);
   return true;
 }
@@ -33,14 +38,16 @@ bool ParsesAsPublicKey(const std::string& pem) {
 // The component a scope field contributes to Kong's plugin cache key: the parent's id when the
 // plugin is nested under that kind of entity, else the reference as written, else "".
 std::string CacheKeyPart(const Parent& parent, Parent::Kind kind, const Ref& ref) {
-  if (parent.kind == kind) return parent.id;
+  if (parent.kind == kind) {
+    return parent.id;
+  }
   return ref.present ? ref.value : std::string();
 }
 
 }  // namespace
 
-void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node,
-                 const std::string& where, const Parent& parent) {
+void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node, const std::string& where,
+                 const Parent& parent) {
   Record rec(diag, node, where);
   PendingPlugin pp;
   pp.where = where;
@@ -51,8 +58,12 @@ void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node,
   pp.id_given = ReadId(rec, &p.id, &pp.id_mark);
 
   pp.name_mark = rec.ValueMark("name");
-  if (!rec.Has("name")) rec.Missing("name");
-  if (auto name = rec.String("name")) p.name = *name;
+  if (!rec.Has("name")) {
+    rec.Missing("name");
+  }
+  if (auto name = rec.String("name")) {
+    p.name = *name;
+  }
   pp.instance_name_mark = rec.ValueMark("instance_name");
   if (auto name = rec.String("instance_name")) {
     if (auto err = CheckUtf8Name(*name)) {
@@ -66,7 +77,9 @@ void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node,
     std::string config_where = Field(where, "config");
     if (ExpectMap(diag, *config, config_where)) {
       nlohmann::ordered_json json;
-      if (ToJson(diag, *config, where, "config", &json, &p.config_marks)) p.config_json = json.dump();
+      if (ToJson(diag, *config, where, "config", &json, &p.config_marks, &doc.json_budget)) {
+        p.config_json = json.dump();
+      }
     }
   }
   if (const YAML::Node* v = rec.Take("protocols")) {
@@ -79,15 +92,25 @@ void ParsePlugin(Diagnostics& diag, Document& doc, const YAML::Node& node,
                    });
     p.protocols = std::move(protocols);
   }
-  if (auto v = rec.Bool("enabled")) p.enabled = *v;
-  if (auto v = rec.Tags()) p.tags = std::move(*v);
+  if (auto v = rec.Bool("enabled")) {
+    p.enabled = *v;
+  }
+  if (auto v = rec.Tags()) {
+    p.tags = std::move(*v);
+  }
 
   pp.route = ReadRef(rec, "route", parent, Parent::Kind::kRoute);
   pp.service = ReadRef(rec, "service", parent, Parent::Kind::kService);
   pp.consumer = ReadRef(rec, "consumer", parent, Parent::Kind::kConsumer);
-  if (parent.kind == Parent::Kind::kRoute) p.route = parent.index;
-  if (parent.kind == Parent::Kind::kService) p.service = parent.index;
-  if (parent.kind == Parent::Kind::kConsumer) p.consumer = parent.index;
+  if (parent.kind == Parent::Kind::kRoute) {
+    p.route = parent.index;
+  }
+  if (parent.kind == Parent::Kind::kService) {
+    p.service = parent.index;
+  }
+  if (parent.kind == Parent::Kind::kConsumer) {
+    p.consumer = parent.index;
+  }
 
   if (!pp.id_given) {
     // Kong: the endpoint key (instance_name) if set, else the cache key
@@ -120,9 +143,15 @@ void ParseConsumer(Diagnostics& diag, Document& doc, const YAML::Node& node,
   pc.username_mark = rec.ValueMark("username");
   pc.custom_id_mark = rec.ValueMark("custom_id");
   bool identified = rec.NonEmpty("username") || rec.NonEmpty("custom_id");
-  if (auto v = rec.String("username")) c.username = *v;
-  if (auto v = rec.String("custom_id")) c.custom_id = *v;
-  if (auto v = rec.Tags()) c.tags = std::move(*v);
+  if (auto v = rec.String("username")) {
+    c.username = *v;
+  }
+  if (auto v = rec.String("custom_id")) {
+    c.custom_id = *v;
+  }
+  if (auto v = rec.Tags()) {
+    c.tags = std::move(*v);
+  }
   if (!identified) {
     diag.Add(node.Mark(), where,
              "at least one of these fields must be non-empty: 'custom_id', 'username'");
@@ -130,18 +159,21 @@ void ParseConsumer(Diagnostics& diag, Document& doc, const YAML::Node& node,
 
   // Kong derives a consumer's id from its username; without one it is random, so sluice uses
   // the consumer's position instead (stable across reloads of the same file).
-  if (!pc.id_given) c.id = KongEntityId("consumers", c.username.empty() ? where : c.username);
+  if (!pc.id_given) {
+    c.id = KongEntityId("consumers", c.username.empty() ? where : c.username);
+  }
   Parent self{Parent::Kind::kConsumer, static_cast<int>(doc.consumers.size()), c.id, where};
   doc.consumers.push_back(std::move(pc));
 
   if (const YAML::Node* plugins = rec.Take("plugins")) {
-    ForEachRecord(diag, *plugins, Field(where, "plugins"),
-                  [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
+    ForEachRecord(
+        diag, *plugins, Field(where, "plugins"),
+        [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
   }
   if (const YAML::Node* secrets = rec.Take("jwt_secrets")) {
-    ForEachRecord(diag, *secrets, Field(where, "jwt_secrets"), [&](const YAML::Node& n, const std::string& w) {
-      ParseJwtSecret(diag, doc, n, w, self);
-    });
+    ForEachRecord(
+        diag, *secrets, Field(where, "jwt_secrets"),
+        [&](const YAML::Node& n, const std::string& w) { ParseJwtSecret(diag, doc, n, w, self); });
   }
   rec.Finish();
 }
@@ -161,17 +193,25 @@ void ParseJwtSecret(Diagnostics& diag, Document& doc, const YAML::Node& node,
     j.key = *v;
     pj.key_given = true;
   }
-  if (auto v = rec.String("secret")) j.secret = *v;
+  if (auto v = rec.String("secret")) {
+    j.secret = *v;
+  }
   bool has_public_key = rec.Has("rsa_public_key");
-  if (auto v = rec.String("rsa_public_key")) j.rsa_public_key = *v;
+  if (auto v = rec.String("rsa_public_key")) {
+    j.rsa_public_key = *v;
+  }
   bool algorithm_ok = true;
   if (rec.Has("algorithm")) {
     auto v = rec.OneOf("algorithm", {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256",
                                      "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"});
     algorithm_ok = v.has_value();
-    if (v) j.algorithm = *v;
+    if (v) {
+      j.algorithm = *v;
+    }
   }
-  if (auto v = rec.Tags()) j.tags = std::move(*v);
+  if (auto v = rec.Tags()) {
+    j.tags = std::move(*v);
+  }
   pj.consumer = ReadRef(rec, "consumer", parent, Parent::Kind::kConsumer);
   if (parent.kind != Parent::Kind::kConsumer && !pj.consumer.present && !rec.Has("consumer")) {
     rec.Missing("consumer");
@@ -189,10 +229,16 @@ void ParseJwtSecret(Diagnostics& diag, Document& doc, const YAML::Node& node,
   }
 
   // Kong auto-generates `key` and `secret` when they are omitted (random on every load).
-  if (!pj.key_given) j.key = RandomHex(16);
-  if (j.secret.empty() && !rec.Has("secret")) j.secret = RandomHex(16);
+  if (!pj.key_given) {
+    j.key = RandomHex(16);
+  }
+  if (j.secret.empty() && !rec.Has("secret")) {
+    j.secret = RandomHex(16);
+  }
   // Kong: jwt_secrets' endpoint key `key` is unique, so the id derives from it.
-  if (!pj.id_given) j.id = KongEntityId("jwt_secrets", j.key);
+  if (!pj.id_given) {
+    j.id = KongEntityId("jwt_secrets", j.key);
+  }
   doc.jwt_secrets.push_back(std::move(pj));
   rec.Finish();
 }

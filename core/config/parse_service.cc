@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <limits>
 
-#include <nlohmann/json.hpp>
-#include <re2/re2.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include <nlohmann/json.hpp>
+#include <re2/re2.h>
+
 #include "core/config/entities.h"
 #include "core/config/field_checks.h"
 #include "core/config/route_path.h"
@@ -23,10 +23,12 @@ constexpr int64_t kMaxTimeout = 2147483646;  // 2^31 - 2
 
 // Kong's constants.PROTOCOLS; sluice proxies only the first two for now.
 std::optional<std::string> CheckProtocol(absl::string_view protocol) {
-  static constexpr absl::string_view kAll[] = {"grpc", "grpcs", "http", "https",
-                                               "tcp",  "tls",   "tls_passthrough", "udp"};
+  static constexpr absl::string_view kAll[] = {"grpc", "grpcs",           "http", "https", "tcp",
+                                               "tls",  "tls_passthrough", "udp"};
   bool known = false;
-  for (absl::string_view p : kAll) known = known || p == protocol;
+  for (absl::string_view p : kAll) {
+    known = known || p == protocol;
+  }
   if (!known) {
     return "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp";
   }
@@ -39,7 +41,9 @@ std::optional<std::string> CheckProtocol(absl::string_view protocol) {
 // Fields Kong has that sluice cannot honour yet: rejected rather than silently ignored.
 void RejectUnsupported(Record& rec, std::initializer_list<absl::string_view> keys) {
   for (absl::string_view key : keys) {
-    if (rec.Take(key) != nullptr) rec.Error(key, "not supported yet");
+    if (rec.Take(key) != nullptr) {
+      rec.Error(key, "not supported yet");
+    }
   }
 }
 
@@ -57,9 +61,13 @@ void ReadName(Record& rec, absl::string_view key, std::string* out, YAML::Mark* 
 
 void ReadHeaders(Record& rec, Route* route) {
   const YAML::Node* headers = rec.Take("headers");
-  if (headers == nullptr) return;
+  if (headers == nullptr) {
+    return;
+  }
   std::string where = Field(rec.where(), "headers");
-  if (!ExpectMap(rec.diag(), *headers, where, "expected a map")) return;
+  if (!ExpectMap(rec.diag(), *headers, where, "expected a map")) {
+    return;
+  }
   for (MapEntry& e : MapEntries(rec.diag(), *headers, where)) {
     std::string entry_where = Field(where, e.key);
     if (absl::EqualsIgnoreCase(e.key, "host")) {
@@ -81,7 +89,9 @@ void ReadHeaders(Record& rec, Route* route) {
     ForEachElement(rec.diag(), e.value, entry_where, /*set=*/false,
                    [&](const YAML::Node& element, const std::string& w) {
                      auto value = ReadString(rec.diag(), element, w);
-                     if (!value) return;
+                     if (!value) {
+                       return;
+                     }
                      if (absl::StartsWith(*value, "~*")) {
                        absl::string_view source = absl::string_view(*value).substr(2);
                        RE2::Options options;
@@ -105,11 +115,15 @@ void ReadHeaders(Record& rec, Route* route) {
 
 void ReadPaths(Record& rec, bool legacy, Route* route) {
   const YAML::Node* paths = rec.Take("paths");
-  if (paths == nullptr) return;
+  if (paths == nullptr) {
+    return;
+  }
   ForEachElement(rec.diag(), *paths, Field(rec.where(), "paths"), /*set=*/false,
                  [&](const YAML::Node& element, const std::string& where) {
                    auto raw = ReadString(rec.diag(), element, where);
-                   if (!raw) return;
+                   if (!raw) {
+                     return;
+                   }
                    RoutePath path;
                    path.mark = ToMark(element.Mark());
                    std::string written = legacy ? MigrateLegacyPath(*raw) : *raw;
@@ -127,7 +141,9 @@ void ForEachRecord(Diagnostics& diag, const YAML::Node& node, const std::string&
                    const std::function<void(const YAML::Node&, const std::string&)>& fn) {
   ForEachElement(diag, node, where, /*set=*/false,
                  [&](const YAML::Node& element, const std::string& element_where) {
-                   if (ExpectMap(diag, element, element_where)) fn(element, element_where);
+                   if (ExpectMap(diag, element, element_where)) {
+                     fn(element, element_where);
+                   }
                  });
 }
 
@@ -138,7 +154,9 @@ Ref ReadRef(Record& rec, absl::string_view field, const Parent& parent,
   ref.where = Field(rec.where(), field);
   ref.mark = rec.ValueMark(field);
   const YAML::Node* v = rec.Take(field);
-  if (v == nullptr) return ref;
+  if (v == nullptr) {
+    return ref;
+  }
   if (parent.kind == forbidden_when) {
     rec.Error(field, "value must be null");
     return ref;
@@ -168,7 +186,9 @@ Ref ReadRef(Record& rec, absl::string_view field, const Parent& parent,
 bool ReadId(Record& rec, std::string* id, YAML::Mark* mark) {
   *mark = rec.ValueMark("id");
   auto value = rec.String("id");
-  if (!value) return false;
+  if (!value) {
+    return false;
+  }
   if (!IsUuid(*value)) {
     rec.Error("id", "expected a valid UUID");
     return false;
@@ -191,7 +211,9 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
   if (const YAML::Node* url_node = rec.Take("url")) {
     std::string url_where = Field(where, "url");
     for (absl::string_view key : {"protocol", "host", "port", "path"}) {
-      if (rec.Take(key) != nullptr) rec.Error(key, "cannot be set together with 'url'");
+      if (rec.Take(key) != nullptr) {
+        rec.Error(key, "cannot be set together with 'url'");
+      }
     }
     ParsedUrl url;
     std::string error;
@@ -200,16 +222,23 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
         diag.Add(url_node->Mark(), url_where, error);
       } else {
         // kong/db/schema/entities/services.lua, the `url` shorthand.
-        s.protocol = url.scheme ? *url.scheme
-                     : url.port == 443 ? "https"
-                                       : "http";
+        s.protocol = url.scheme ? *url.scheme : url.port == 443 ? "https" : "http";
         s.port = url.port ? *url.port : s.protocol == "https" ? 443 : 80;
         s.host = url.host;
         s.path = url.path;
-        if (auto err = CheckProtocol(s.protocol)) diag.Add(url_node->Mark(), url_where, *err);
-        if (auto err = CheckHost(s.host)) diag.Add(url_node->Mark(), url_where, *err);
+        auto invalid = [&](const std::string& err) {
+          diag.Add(url_node->Mark(), url_where, absl::StrCat("invalid url '", *text, "': ", err));
+        };
+        if (auto err = CheckProtocol(s.protocol)) {
+          invalid(*err);
+        }
+        if (auto err = CheckHost(s.host)) {
+          invalid(*err);
+        }
         if (s.path) {
-          if (auto err = CheckPath(*s.path)) diag.Add(url_node->Mark(), url_where, *err);
+          if (auto err = CheckPath(*s.path)) {
+            invalid(*err);
+          }
         }
       }
     }
@@ -221,7 +250,9 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
         s.protocol = *protocol;
       }
     }
-    if (!rec.Has("host")) rec.Missing("host");
+    if (!rec.Has("host")) {
+      rec.Missing("host");
+    }
     if (auto host = rec.String("host")) {
       if (auto err = CheckHost(*host)) {
         rec.Error("host", *err);
@@ -229,7 +260,9 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
         s.host = *host;
       }
     }
-    if (auto port = rec.Integer("port", 0, 65535)) s.port = static_cast<int>(*port);
+    if (auto port = rec.Integer("port", 0, 65535)) {
+      s.port = static_cast<int>(*port);
+    }
     if (auto path = rec.String("path")) {
       if (auto err = CheckPath(*path)) {
         rec.Error("path", *err);
@@ -238,25 +271,42 @@ void ParseService(Diagnostics& diag, Document& doc, const YAML::Node& node,
       }
     }
   }
-  if (auto v = rec.Integer("retries", 0, 32767)) s.retries = static_cast<int>(*v);
-  if (auto v = rec.Integer("connect_timeout", 1, kMaxTimeout)) s.connect_timeout_ms = static_cast<int>(*v);
-  if (auto v = rec.Integer("write_timeout", 1, kMaxTimeout)) s.write_timeout_ms = static_cast<int>(*v);
-  if (auto v = rec.Integer("read_timeout", 1, kMaxTimeout)) s.read_timeout_ms = static_cast<int>(*v);
-  if (auto v = rec.Bool("enabled")) s.enabled = *v;
-  if (auto v = rec.Tags()) s.tags = std::move(*v);
-  RejectUnsupported(rec, {"client_certificate", "tls_verify", "tls_verify_depth", "ca_certificates"});
+  if (auto v = rec.Integer("retries", 0, 32767)) {
+    s.retries = static_cast<int>(*v);
+  }
+  if (auto v = rec.Integer("connect_timeout", 1, kMaxTimeout)) {
+    s.connect_timeout_ms = static_cast<int>(*v);
+  }
+  if (auto v = rec.Integer("write_timeout", 1, kMaxTimeout)) {
+    s.write_timeout_ms = static_cast<int>(*v);
+  }
+  if (auto v = rec.Integer("read_timeout", 1, kMaxTimeout)) {
+    s.read_timeout_ms = static_cast<int>(*v);
+  }
+  if (auto v = rec.Bool("enabled")) {
+    s.enabled = *v;
+  }
+  if (auto v = rec.Tags()) {
+    s.tags = std::move(*v);
+  }
+  RejectUnsupported(rec,
+                    {"client_certificate", "tls_verify", "tls_verify_depth", "ca_certificates"});
 
-  if (!ps.id_given) s.id = KongEntityId("services", s.name.empty() ? where : s.name);
+  if (!ps.id_given) {
+    s.id = KongEntityId("services", s.name.empty() ? where : s.name);
+  }
   Parent self{Parent::Kind::kService, static_cast<int>(doc.services.size()), s.id, where};
   doc.services.push_back(std::move(ps));
 
   if (const YAML::Node* routes = rec.Take("routes")) {
-    ForEachRecord(diag, *routes, Field(where, "routes"),
-                  [&](const YAML::Node& n, const std::string& w) { ParseRoute(diag, doc, n, w, self); });
+    ForEachRecord(
+        diag, *routes, Field(where, "routes"),
+        [&](const YAML::Node& n, const std::string& w) { ParseRoute(diag, doc, n, w, self); });
   }
   if (const YAML::Node* plugins = rec.Take("plugins")) {
-    ForEachRecord(diag, *plugins, Field(where, "plugins"),
-                  [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
+    ForEachRecord(
+        diag, *plugins, Field(where, "plugins"),
+        [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
   }
   rec.Finish();
 }
@@ -292,21 +342,27 @@ void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const 
       rec.Error("protocols", "length must be at least 1");
       protocols_ok = false;
     }
-    if (protocols_ok) r.protocols = std::move(protocols);
+    if (protocols_ok) {
+      r.protocols = std::move(protocols);
+    }
   }
 
   // The "must set one of" rule looks at what was written, valid or not (Kong's is_nonempty).
-  bool has_matcher = rec.NonEmpty("methods") || rec.NonEmpty("hosts") ||
-                     rec.NonEmpty("headers") || rec.NonEmpty("paths");
+  bool has_matcher = rec.NonEmpty("methods") || rec.NonEmpty("hosts") || rec.NonEmpty("headers") ||
+                     rec.NonEmpty("paths");
   bool has_snis = rec.NonEmpty("snis");
 
   if (const YAML::Node* v = rec.Take("methods")) {
     ForEachElement(diag, *v, Field(where, "methods"), /*set=*/true,
                    [&](const YAML::Node& element, const std::string& w) {
                      auto m = ReadString(diag, element, w);
-                     if (!m) return;
+                     if (!m) {
+                       return;
+                     }
                      bool upper = !m->empty();
-                     for (char c : *m) upper = upper && c >= 'A' && c <= 'Z';
+                     for (char c : *m) {
+                       upper = upper && c >= 'A' && c <= 'Z';
+                     }
                      if (!upper) {
                        diag.Add(element.Mark(), w, absl::StrCat("invalid value: ", *m));
                        return;
@@ -318,7 +374,9 @@ void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const 
     ForEachElement(diag, *v, Field(where, "hosts"), /*set=*/false,
                    [&](const YAML::Node& element, const std::string& w) {
                      auto h = ReadString(diag, element, w);
-                     if (!h) return;
+                     if (!h) {
+                       return;
+                     }
                      if (auto err = CheckRouteHost(*h)) {
                        diag.Add(element.Mark(), w, *err);
                        return;
@@ -343,12 +401,24 @@ void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const 
                            std::numeric_limits<int32_t>::max())) {
     r.regex_priority = static_cast<int>(*v);
   }
-  if (auto v = rec.Bool("strip_path")) r.strip_path = *v;
-  if (auto v = rec.Bool("preserve_host")) r.preserve_host = *v;
-  if (auto v = rec.Bool("request_buffering")) r.request_buffering = *v;
-  if (auto v = rec.Bool("response_buffering")) r.response_buffering = *v;
-  if (auto v = rec.OneOf("path_handling", {"v0", "v1"})) r.path_handling = *v;
-  if (auto v = rec.Tags()) r.tags = std::move(*v);
+  if (auto v = rec.Bool("strip_path")) {
+    r.strip_path = *v;
+  }
+  if (auto v = rec.Bool("preserve_host")) {
+    r.preserve_host = *v;
+  }
+  if (auto v = rec.Bool("request_buffering")) {
+    r.request_buffering = *v;
+  }
+  if (auto v = rec.Bool("response_buffering")) {
+    r.response_buffering = *v;
+  }
+  if (auto v = rec.OneOf("path_handling", {"v0", "v1"})) {
+    r.path_handling = *v;
+  }
+  if (auto v = rec.Tags()) {
+    r.tags = std::move(*v);
+  }
   if (const YAML::Node* v = rec.Take("snis")) {
     if (!v->IsSequence()) {
       rec.Error("snis", "expected a set");
@@ -362,7 +432,9 @@ void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const 
     }
   }
   pr.service = ReadRef(rec, "service", parent, Parent::Kind::kService);
-  if (parent.kind == Parent::Kind::kService) r.service = parent.index;
+  if (parent.kind == Parent::Kind::kService) {
+    r.service = parent.index;
+  }
 
   if (protocols_ok) {
     bool https = std::find(r.protocols.begin(), r.protocols.end(), "https") != r.protocols.end();
@@ -379,13 +451,16 @@ void ParseRoute(Diagnostics& diag, Document& doc, const YAML::Node& node, const 
 
   // A route without a name has a random id in Kong; sluice derives one from its position so
   // that ids (and the counters keyed by them) survive a reload of the same file.
-  if (!pr.id_given) r.id = KongEntityId("routes", r.name.empty() ? where : r.name);
+  if (!pr.id_given) {
+    r.id = KongEntityId("routes", r.name.empty() ? where : r.name);
+  }
   Parent self{Parent::Kind::kRoute, static_cast<int>(doc.routes.size()), r.id, where};
   doc.routes.push_back(std::move(pr));
 
   if (const YAML::Node* plugins = rec.Take("plugins")) {
-    ForEachRecord(diag, *plugins, Field(where, "plugins"),
-                  [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
+    ForEachRecord(
+        diag, *plugins, Field(where, "plugins"),
+        [&](const YAML::Node& n, const std::string& w) { ParsePlugin(diag, doc, n, w, self); });
   }
   rec.Finish();
 }

@@ -6,12 +6,12 @@
 #include <set>
 #include <vector>
 
-#include <re2/re2.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include <re2/re2.h>
+
 #include "core/config/field_checks.h"
 #include "core/http/path.h"
 
@@ -21,9 +21,13 @@ namespace {
 bool IsIdentStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 
 bool IsIdent(absl::string_view s) {
-  if (s.empty() || !IsIdentStart(s[0])) return false;
+  if (s.empty() || !IsIdentStart(s[0])) {
+    return false;
+  }
   for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') {
+      return false;
+    }
   }
   return true;
 }
@@ -58,7 +62,9 @@ std::optional<std::string> CheckTemplate(absl::string_view path) {
   for (size_t i = 0; i < segments.size(); ++i) {
     absl::string_view name;
     Segment kind = Classify(segments[i], &name);
-    if (kind == Segment::kLiteral) continue;
+    if (kind == Segment::kLiteral) {
+      continue;
+    }
     if (kind == Segment::kGreedy && i + 1 != segments.size()) {
       return absl::StrCat("greedy parameter '", segments[i], "' must be the last segment");
     }
@@ -75,9 +81,13 @@ bool IsLegacyPrefixChar(char c) {
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
   c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
   return -1;
 }
 
@@ -135,7 +145,9 @@ std::string ToRe2Syntax(absl::string_view pcre) {
       continue;
     }
     if (in_class) {
-      if (c == ']') in_class = false;
+      if (c == ']') {
+        in_class = false;
+      }
       out.push_back(c);
       continue;
     }
@@ -143,8 +155,12 @@ std::string ToRe2Syntax(absl::string_view pcre) {
       in_class = true;
       out.push_back(c);
       // A ']' right after '[' or '[^' is a literal member, not the end of the class.
-      if (i + 1 < pcre.size() && pcre[i + 1] == '^') out.push_back(pcre[++i]);
-      if (i + 1 < pcre.size() && pcre[i + 1] == ']') out.push_back(pcre[++i]);
+      if (i + 1 < pcre.size() && pcre[i + 1] == '^') {
+        out.push_back(pcre[++i]);
+      }
+      if (i + 1 < pcre.size() && pcre[i + 1] == ']') {
+        out.push_back(pcre[++i]);
+      }
       continue;
     }
     if (c == '(' && i + 3 < pcre.size() && pcre[i + 1] == '?' && pcre[i + 2] == '<' &&
@@ -161,18 +177,26 @@ std::string ToRe2Syntax(absl::string_view pcre) {
 bool HasTemplateSegment(absl::string_view path) {
   for (absl::string_view seg : absl::StrSplit(path, '/')) {
     absl::string_view name;
-    if (Classify(seg, &name) != Segment::kLiteral) return true;
+    if (Classify(seg, &name) != Segment::kLiteral) {
+      return true;
+    }
   }
   return false;
 }
 
 std::string MigrateLegacyPath(absl::string_view path) {
-  if (HasTemplateSegment(path)) return std::string(path);
+  if (HasTemplateSegment(path)) {
+    return std::string(path);
+  }
   bool plain = true;
-  for (char c : path) plain = plain && IsLegacyPrefixChar(c);
+  for (char c : path) {
+    plain = plain && IsLegacyPrefixChar(c);
+  }
   if (plain) {
     std::string normalized;
-    if (http::NormalizePath(path, &normalized)) return normalized;
+    if (http::NormalizePath(path, &normalized)) {
+      return normalized;
+    }
     return std::string(path);
   }
   return absl::StrCat("~", NormalizeLegacyRegex(path));
@@ -183,11 +207,15 @@ std::optional<std::string> ParseRoutePath(absl::string_view path, RoutePath* out
   out->pattern.clear();
   // Kong's validator order: match_none ("//"), match_any (leading "/" or "~/"), then the
   // custom check (percent-encoding, then normalisation or regex compilation).
-  if (absl::StrContains(path, "//")) return "must not have empty segments";
+  if (absl::StrContains(path, "//")) {
+    return "must not have empty segments";
+  }
   if (!absl::StartsWith(path, "/") && !absl::StartsWith(path, "~/")) {
     return "should start with: / (fixed path) or ~/ (regex path)";
   }
-  if (auto err = internal::CheckPercentEncoding(path)) return err;
+  if (auto err = internal::CheckPercentEncoding(path)) {
+    return err;
+  }
 
   if (path[0] == '~') {
     absl::string_view source = path.substr(1);
@@ -204,14 +232,20 @@ std::optional<std::string> ParseRoutePath(absl::string_view path, RoutePath* out
   }
 
   if (HasTemplateSegment(path)) {
-    if (auto err = CheckTemplate(path)) return err;
-    if (auto err = CheckNormalized(path)) return err;
+    if (auto err = CheckTemplate(path)) {
+      return err;
+    }
+    if (auto err = CheckNormalized(path)) {
+      return err;
+    }
     out->kind = RoutePath::Kind::kTemplate;
     out->pattern = std::string(path);
     return std::nullopt;
   }
 
-  if (auto err = CheckNormalized(path)) return err;
+  if (auto err = CheckNormalized(path)) {
+    return err;
+  }
   out->kind = RoutePath::Kind::kPrefix;
   out->pattern = std::string(path);
   return std::nullopt;

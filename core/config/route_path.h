@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+
 #include "core/config/config.h"
 
 namespace sluice::config {

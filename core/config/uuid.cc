@@ -14,9 +14,15 @@ namespace sluice::config {
 namespace {
 
 int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -25,7 +31,9 @@ std::string Format(const unsigned char* b) {
   std::string out;
   out.reserve(36);
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out.push_back('-');
+    }
     out.push_back(kHex[b[i] >> 4]);
     out.push_back(kHex[b[i] & 15]);
   }
@@ -35,10 +43,14 @@ std::string Format(const unsigned char* b) {
 }  // namespace
 
 bool IsUuid(absl::string_view s) {
-  if (s.size() != 36) return false;
+  if (s.size() != 36) {
+    return false;
+  }
   for (size_t i = 0; i < s.size(); ++i) {
     if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
+      if (s[i] != '-') {
+        return false;
+      }
     } else if (HexDigit(s[i]) < 0) {
       return false;
     }
@@ -48,11 +60,15 @@ bool IsUuid(absl::string_view s) {
 
 std::string UuidV5(absl::string_view ns, absl::string_view name) {
   std::array<unsigned char, 16> zero{};
-  if (!IsUuid(ns)) return Format(zero.data());
+  if (!IsUuid(ns)) {
+    return Format(zero.data());
+  }
   std::vector<unsigned char> input;
   input.reserve(16 + name.size());
   for (size_t i = 0; i < ns.size(); ++i) {
-    if (ns[i] == '-') continue;
+    if (ns[i] == '-') {
+      continue;
+    }
     int hi = HexDigit(ns[i]);
     int lo = HexDigit(ns[i + 1]);
     input.push_back(static_cast<unsigned char>(hi * 16 + lo));
@@ -77,7 +93,9 @@ std::string KongEntityId(absl::string_view entity, absl::string_view key) {
 
 std::string RandomHex(int bytes) {
   std::vector<unsigned char> buf(static_cast<size_t>(bytes));
-  if (RAND_bytes(buf.data(), bytes) != 1) buf.assign(buf.size(), 0);
+  if (RAND_bytes(buf.data(), bytes) != 1) {
+    buf.assign(buf.size(), 0);
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(buf.size() * 2);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// YAML walking for the declarative loader: an error sink, scalar resolution (YAML 1.2 core
-// schema), typed reads that record Kong-worded errors, records that reject unknown keys, and the
-// conversion of a subtree (a plugin's `config:`) to JSON text with per-field marks.
-// Internal to core/config.
+// YAML walking for the declarative loader: an error sink, typed reads that record Kong-worded
+// errors, and records that reject unknown keys. Scalar typing lives in scalar.h. Internal to
+// core/config.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +12,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "absl/strings/string_view.h"
 #include <yaml-cpp/yaml.h>
 
-#include "absl/strings/string_view.h"
 #include "core/config/config.h"
 
 namespace sluice::config::internal {
@@ -48,22 +46,6 @@ class Diagnostics {
   std::string file_;
   std::vector<Error> errors_;
 };
-
-// What a scalar means under the YAML 1.2 core schema. Plain scalars are resolved (`100` is an
-// integer, `true` a boolean, `~`/`null`/empty null); quoted and block scalars and `!!str` are
-// strings; `!!int`, `!!float`, `!!bool`, `!!null` force that type.
-struct Scalar {
-  enum class Kind { kNull, kBool, kInt, kFloat, kString, kInvalid };
-  Kind kind = Kind::kNull;
-  bool boolean = false;
-  int64_t integer = 0;  // kInt that fits in int64
-  double number = 0;    // kFloat, and kInt too large for int64 (big_int)
-  bool big_int = false;
-  std::string error;  // kInvalid: why
-};
-
-// Resolves a Null or Scalar node (anything else is kInvalid).
-Scalar Resolve(const YAML::Node& node);
 
 // Typed reads of one node. On a mismatch they record `<where>: <Kong message>` at the node and
 // return nullopt. Integer/number ranges are inclusive.
@@ -110,7 +92,9 @@ class Record {
   Record(Diagnostics& diag, const YAML::Node& map, std::string where);
 
   const std::string& where() const { return where_; }
+
   const YAML::Mark& mark() const { return mark_; }
+
   Diagnostics& diag() { return diag_; }
 
   // The value of `key`, or nullptr when absent or null. Consumes the key.
@@ -154,7 +138,9 @@ class Record {
     MapEntry entry;
     bool used = false;
   };
+
   const Slot* Find(absl::string_view key) const;
+  Slot* Find(absl::string_view key);
 
   Diagnostics& diag_;
   std::string where_;
@@ -165,13 +151,5 @@ class Record {
 // Records `expected a record` (or `what`) unless `node` is a map.
 bool ExpectMap(Diagnostics& diag, const YAML::Node& node, const std::string& where,
                absl::string_view what = "expected a record");
-
-// Converts a YAML subtree to JSON, resolving scalars as Resolve() does, and records the mark of
-// every node's value under its path (`config`, `config.minute`, `config.add.headers[0]`) in
-// `marks`. Infinite/NaN numbers and unsupported tags are errors, reported at
-// `<where>.<path>`. Returns false on any error.
-bool ToJson(Diagnostics& diag, const YAML::Node& node, const std::string& where,
-            const std::string& path, nlohmann::ordered_json* out,
-            std::map<std::string, Mark>* marks);
 
 }  // namespace sluice::config::internal
