@@ -33,6 +33,7 @@ constexpr Known kKnown[] = {
     {"server", HeaderId::kServer},
     {"date", HeaderId::kDate},
     {"trailer", HeaderId::kTrailer},
+    {"accept", HeaderId::kAccept},
 };
 
 }  // namespace

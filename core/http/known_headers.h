@@ -31,6 +31,7 @@ enum class HeaderId : uint8_t {
   kServer,
   kDate,
   kTrailer,
+  kAccept,
 };
 
 // Returns the id of a header name (case-insensitive), kOther for names not listed above.

@@ -78,6 +78,20 @@ absl::StatusOr<ListenSpec> ParseListen(absl::string_view text) {
   return spec;
 }
 
+absl::Status CheckAvailable(const Address& address) {
+  int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc = ::bind(fd, address.sa(), address.len);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::UnavailableError(absl::StrCat("listen ", address.ToString(), ": ", strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> OpenListener(const Address& address, int backlog) {
   int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));

@@ -39,6 +39,10 @@ absl::StatusOr<ListenSpec> ParseListen(absl::string_view text);
 // Parses a numeric IP and port into an Address; false when `host` is not a numeric IP.
 bool ParseNumeric(absl::string_view host, int port, Address* out);
 
+// Fails when another socket, even one with SO_REUSEPORT (say, another sluice), holds `address`:
+// SO_REUSEPORT would otherwise let a second process silently share the port.
+absl::Status CheckAvailable(const Address& address);
+
 // Opens a non-blocking listening TCP socket with SO_REUSEADDR and SO_REUSEPORT. Returns the fd.
 absl::StatusOr<int> OpenListener(const Address& address, int backlog);
 

@@ -80,6 +80,7 @@ struct Exchange {
   bool req_complete = false;  // message complete seen by the parser
   bool is_head = false;
   bool idempotent = false;
+  bool wants_plain = false;  // Accept: text/plain, for gateway-generated errors
   bool expect_continue = false;  // answer "100 Continue" ourselves once upstream is ready
   bool up_reading = false;
   uint64_t req_body_bytes = 0;

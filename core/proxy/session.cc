@@ -234,8 +234,8 @@ void Session::ProcessInput() {
       int status = err == HPE_USER ? parser_.error : 400;  // HPE_USER: our own verdicts
       parse_error_ = true;
       StopReading();
-      if (ex_ != nullptr && (ex_->resp_started || ex_->phase != Phase::kHead)) {
-        Close();  // a broken body after the request went upstream: nothing sensible follows
+      if (ex_ != nullptr && (ex_->resp_started || client_write_pending_)) {
+        Close();  // the response is under way: the client can only see the connection end
       } else {
         Reply(status, http::DefaultMessage(status), true);
       }
@@ -249,7 +249,8 @@ void Session::ProcessInput() {
   }
   if (closing_) return;
   if (ex_ == nullptr || !ex_->head_done) {
-    CompactInput();
+    // A head in progress must stay where it is: the parser's views point into it.
+    if (ex_ == nullptr) CompactInput();
     if (in_end_ > ctx_->settings.max_header_bytes) {
       Reply(431, http::DefaultMessage(431), true);
       return;
@@ -382,6 +383,8 @@ void Session::StartRequest() {
     if (id == http::HeaderId::kHost) {
       host = f.value;
       ++hosts;
+    } else if (id == http::HeaderId::kAccept) {
+      ex->wants_plain = absl::StartsWith(f.value, "text/plain");
     } else if (id == http::HeaderId::kConnection) {
       for (absl::string_view tok : absl::StrSplit(f.value, ',')) {
         tok = TrimOws(tok);
@@ -447,12 +450,12 @@ void Session::Reply(int status, absl::string_view message, bool close) {
   ex->phase = Phase::kReplying;
   ex->status = status;
   ex->close_after = ex->close_after || close || !ex->keep_alive;
-  bool plain = false;
-  if (const http::HeaderField* accept = ex->req_headers.Find("accept")) {
-    plain = absl::StartsWith(accept->value, "text/plain");
-  }
   ex->resp_head.clear();
-  http::AppendErrorReply(status, message, ex->close_after, plain, &ex->resp_head);
+  http::AppendErrorReply(status, message, ex->close_after, ex->wants_plain, &ex->resp_head);
+  if (ex->is_head) {
+    // A HEAD reply keeps its Content-Length but carries no body.
+    ex->resp_head.resize(ex->resp_head.find("\r\n\r\n") + 4);
+  }
   ex->resp_started = true;
   ex->resp_complete = true;
   ex->resp_batch.Clear();
@@ -548,6 +551,7 @@ void Session::FinishExchange() {
   ArmTimer(ctx_->settings.keepalive_timeout_ms);
   if (parse_pos_ < in_end_) {
     ArmTimer(ctx_->settings.client_header_timeout_ms);
+    CompactInput();  // the next head starts at the front, with the whole buffer to grow into
     ProcessInput();  // a pipelined request is already here
   } else {
     ReleaseReadBuffer();

@@ -62,6 +62,10 @@ class Server {
         std::fprintf(stderr, "%s\n", std::string(spec.status().message()).c_str());
         return 2;
       }
+      if (absl::Status st = net::CheckAvailable(spec->address); !st.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+        return 1;
+      }
       listens.push_back(*spec);
     }
     snapshot_ = LoadSnapshot(options_.config_path, ++version_);

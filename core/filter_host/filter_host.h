@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host side of the filter ABI: one FilterHost per process owns the sluice_host_api table
+// handed to every module, the metrics filters define and the counters they share across
+// workers. Each callback casts its handle back (sluice_request* -> Slot, sluice_instance* ->
+// Instance, sluice_worker* -> WorkerHost, ...) and forwards to the object that owns the state;
+// nothing here is per request. Created on the main thread before any module is loaded; must
+// outlive every module (in practice: the process).
+#pragma once
+
+#include <sluice/filter.h>
+
+#include "core/filter_host/metrics.h"
+#include "core/filter_host/shared_counters.h"
+
+namespace sluice::filter_host {
+
+class FilterHost {
+ public:
+  FilterHost();
+
+  FilterHost(const FilterHost&) = delete;
+  FilterHost& operator=(const FilterHost&) = delete;
+
+  // The callback table (process-owned). http_call and tcp_* are NULL until the proxy offers
+  // them (SLUICE_HOST_HAS is false for them).
+  const sluice_host_api& api() const { return api_; }
+
+  Metrics& metrics() { return metrics_; }
+  SharedCounters& counters() { return counters_; }
+
+ private:
+  sluice_host_api api_{};
+  Metrics metrics_;
+  SharedCounters counters_;
+};
+
+}  // namespace sluice::filter_host

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The per-worker side of the filter host: the worker's loop (timers), a thread-safe mailbox
+// (request_ref_resume / request_ref_post from any thread, and resumes deferred to the next loop
+// turn), and the per-worker states of a config's filters (on_worker_new / on_worker_destroy).
+#pragma once
+
+#include <sluice/filter.h>
+#include <uv.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "core/filter_host/registry.h"
+
+namespace sluice::filter_host {
+
+class RequestChain;
+struct Slot;
+
+// A thread-safe, counted pointer to one filter's view of a request (sluice_request_ref*).
+// `chain` and `slot` are touched only on the worker; the chain clears them when it ends.
+struct RequestRef {
+  std::atomic<int> refs{1};
+  class Mailbox* mailbox = nullptr;  // kept alive by `mailbox_owner`
+  std::shared_ptr<Mailbox> mailbox_owner;
+  RequestChain* chain = nullptr;
+  Slot* slot = nullptr;
+  RequestRef* next = nullptr;  // the chain's list of its refs
+
+  void Unref() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+// Work for a worker, posted from any thread. Runs on the worker's loop in posting order.
+class Mailbox {
+ public:
+  enum class Kind : uint8_t { kResume, kPost, kDeferred };
+
+  struct Task {
+    Kind kind;
+    RequestRef* ref;  // holds one reference, dropped after the task ran
+    sluice_request_fn fn;
+    void* user_data;
+  };
+
+  // Queues `task`; false (and nothing queued) once the worker has stopped.
+  bool Post(const Task& task);
+
+ private:
+  friend class WorkerHost;
+
+  absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  uv_async_t* async_ ABSL_GUARDED_BY(mu_) = nullptr;  // nullptr once closed
+};
+
+class WorkerHost {
+ public:
+  // Construct on the worker thread, with its loop; `index` is the 0-based worker number.
+  WorkerHost(uv_loop_t* loop, int index);
+
+  // Stops timers and the mailbox (pending posts are dropped). The loop must run afterwards so
+  // the handles' close callbacks free them.
+  ~WorkerHost();
+
+  WorkerHost(const WorkerHost&) = delete;
+  WorkerHost& operator=(const WorkerHost&) = delete;
+
+  uv_loop_t* loop() const { return loop_; }
+  int index() const { return index_; }
+  const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
+
+  // The WorkerHost of the calling thread, or nullptr (for thread checks).
+  static WorkerHost* Current();
+
+  // Host side of timer_start / timer_cancel.
+  sluice_status StartTimer(uint64_t delay_ms, uint64_t repeat_ms, sluice_timer_fn fn,
+                           void* user_data, sluice_timer** out);
+  static sluice_status CancelTimer(sluice_timer* timer);
+
+ private:
+  struct Timer;
+  static void OnAsync(uv_async_t* handle);
+  static void OnTimer(uv_timer_t* handle);
+  static void CloseTimer(Timer* t);
+  void RunTask(const Mailbox::Task& task);
+
+  uv_loop_t* loop_;
+  int index_;
+  std::shared_ptr<Mailbox> mailbox_;
+  absl::flat_hash_set<Timer*> timers_;
+};
+
+// The per-worker states of every instance of one Chains (one config snapshot) on one worker.
+// Created when the worker installs the snapshot, destroyed (on the worker) when the worker's
+// last request on that snapshot ended. Owns nothing of the Chains, which must outlive it.
+class WorkerFilters {
+ public:
+  // Runs on_worker_new of every configured instance; a failure is logged and marks that
+  // instance failed on this worker (its requests get 500).
+  WorkerFilters(WorkerHost& worker, const Chains& chains);
+  ~WorkerFilters();  // on_worker_destroy of every instance whose on_worker_new succeeded
+
+  WorkerFilters(const WorkerFilters&) = delete;
+  WorkerFilters& operator=(const WorkerFilters&) = delete;
+
+  WorkerHost& worker() const { return worker_; }
+  const Chains& chains() const { return chains_; }
+  void* state(const Instance& in) const { return states_[in.index].state; }
+  bool failed(const Instance& in) const { return states_[in.index].failed; }
+
+ private:
+  struct State {
+    void* state = nullptr;
+    bool created = false;
+    bool failed = false;
+  };
+
+  WorkerHost& worker_;
+  const Chains& chains_;
+  std::vector<State> states_;
+};
+
+}  // namespace sluice::filter_host
