@@ -28,4 +28,14 @@ inline absl::string_view TrimOws(absl::string_view s) {
   return s;
 }
 
+// Grows `span` to also cover [at, at + len). A parser reports a token split across reads in
+// pieces; they are contiguous as long as the buffer holding them does not move.
+inline void ExtendView(absl::string_view* span, const char* at, size_t len) {
+  if (span->data() == nullptr) {
+    *span = absl::string_view(at, len);
+  } else {
+    *span = absl::string_view(span->data(), static_cast<size_t>(at + len - span->data()));
+  }
+}
+
 }  // namespace sluice

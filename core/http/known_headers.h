@@ -5,7 +5,10 @@
 
 #include <cstdint>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "core/common/strings.h"
 
 namespace sluice::http {
 
@@ -52,6 +55,23 @@ inline bool IsHopByHop(HeaderId id) {
     default:
       return false;
   }
+}
+
+// The field names listed in a Connection header value (RFC 9110 §7.6.1), to be dropped too.
+using ConnectionTokens = absl::InlinedVector<absl::string_view, 4>;
+
+inline void AddConnectionTokens(absl::string_view value, ConnectionTokens* out) {
+  for (absl::string_view tok : absl::StrSplit(value, ',')) {
+    tok = TrimOws(tok);
+    if (!tok.empty()) out->push_back(tok);
+  }
+}
+
+inline bool NamedInConnection(absl::string_view name, const ConnectionTokens& tokens) {
+  for (absl::string_view t : tokens) {
+    if (IEquals(t, name)) return true;
+  }
+  return false;
 }
 
 }  // namespace sluice::http

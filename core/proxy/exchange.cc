@@ -30,7 +30,7 @@ void Exchange::Reset() {
   http10 = false;
   keep_alive = true;
   head_done = req_chunked = req_has_body = req_complete = is_head = idempotent = false;
-  wants_plain = expect_continue = up_reading = false;
+  wants_plain = expect_continue = false;
   req_body_bytes = 0;
   norm_path.clear();
   up_path.clear();

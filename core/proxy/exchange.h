@@ -13,6 +13,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "core/http/header_map.h"
+#include "core/http/known_headers.h"
 #include "core/proxy/context.h"
 #include "core/router/router.h"
 
@@ -82,14 +83,13 @@ struct Exchange {
   bool idempotent = false;
   bool wants_plain = false;  // Accept: text/plain, for gateway-generated errors
   bool expect_continue = false;  // answer "100 Continue" ourselves once upstream is ready
-  bool up_reading = false;
   uint64_t req_body_bytes = 0;
   std::string norm_path;
   std::string up_path;
   std::string out;         // serialised upstream request head
   std::string log_target;  // request target kept for the access log
   std::string log_method;
-  absl::InlinedVector<absl::string_view, 4> connection_tokens;
+  http::ConnectionTokens connection_tokens;
   WriteBatch req_batch;
   uv_write_t up_wreq;
   bool up_write_pending = false;

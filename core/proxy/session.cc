@@ -23,16 +23,6 @@ Session* From(llhttp_t* p) { return static_cast<Session*>(p->data); }
 
 constexpr size_t kMaxFreeExchanges = 1024;
 
-// Extends `span` with [at, at+len): llhttp reports a token split across reads in pieces, and
-// the pieces are contiguous because the head never moves inside the read buffer.
-void Extend(absl::string_view* span, const char* at, size_t len) {
-  if (span->data() == nullptr) {
-    *span = absl::string_view(at, len);
-  } else {
-    *span = absl::string_view(span->data(), static_cast<size_t>(at + len - span->data()));
-  }
-}
-
 bool IsIdempotent(uint8_t method) {
   switch (method) {
     case HTTP_GET:
@@ -176,6 +166,12 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     }
     return;
   }
+  if (s->ex_ != nullptr && s->ex_->head_done && s->ex_->req_complete && nread == UV_EOF) {
+    // A half-close after a complete request: answer it, then close.
+    s->StopReading();
+    s->ex_->close_after = true;
+    return;
+  }
   // EOF or error from the client: nothing can be answered any more.
   if (s->ex_ == nullptr || !s->ex_->head_done) {
     if (s->in_end_ > s->parse_pos_ && s->ex_ != nullptr) {
@@ -225,11 +221,9 @@ void Session::ProcessInput() {
       parse_pos_ = static_cast<uint32_t>(llhttp_get_error_pos(&parser_) - in_);
       llhttp_resume(&parser_);
     } else if (err == HPE_PAUSED_UPGRADE) {
-      // Upgrades are not proxied: Upgrade and Connection were dropped, so the request went as a
-      // plain one, and whatever follows on this connection is not HTTP/1.1 we can read.
-      parse_pos_ = in_end_;
-      llhttp_resume_after_upgrade(&parser_);
-      if (ex_ != nullptr) ex_->close_after = true;
+      // Past an upgrade request nothing is HTTP/1.1 we can read; its answer closes anyway.
+      Close();
+      return;
     } else {
       int status = err == HPE_USER ? parser_.error : 400;  // HPE_USER: our own verdicts
       parse_error_ = true;
@@ -242,7 +236,9 @@ void Session::ProcessInput() {
       return;
     }
     if (ex_ != nullptr && ex_->head_done && ex_->phase == Phase::kHead) {
-      StopReading();  // the body stays in the socket until the upstream can take it
+      // A body stays in the socket until the upstream can take it. Without one, reading goes
+      // on (pipelined bytes just queue up), saving libuv an epoll_ctl pair per request.
+      if (ex_->req_has_body) StopReading();
       StartRequest();
       return;  // resumed once the upstream is ready for the body
     }
@@ -264,10 +260,11 @@ void Session::ProcessInput() {
     SendToUpstream();
     return;
   }
-  if (ex_->req_complete || ex_->up_write_pending) {
-    StopReading();  // backpressure, or pipelined bytes waiting for this response to finish
+  if (ex_->up_write_pending) {
+    StopReading();  // backpressure: the upstream has not taken the last batch yet
     return;
   }
+  if (ex_->req_complete) return;  // pipelined bytes wait in the buffer for this response
   CompactInput();
   StartReading();
 }
@@ -291,23 +288,28 @@ int Session::OnMessageBegin(llhttp_t* p) {
 }
 
 int Session::OnUrl(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->target, at, len);
+  ExtendView(&From(p)->ex_->target, at, len);
   return 0;
 }
 
+// Trailers of a chunked body come through the same callbacks once the head is done; they are
+// not forwarded, and the head's buffer has moved on, so they are ignored.
 int Session::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->field, at, len);
+  Exchange* ex = From(p)->ex_;
+  if (!ex->head_done) ExtendView(&ex->field, at, len);
   return 0;
 }
 
 int Session::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->value, at, len);
+  Exchange* ex = From(p)->ex_;
+  if (!ex->head_done) ExtendView(&ex->value, at, len);
   return 0;
 }
 
 int Session::OnHeaderValueComplete(llhttp_t* p) {
   Session* s = From(p);
   Exchange* ex = s->ex_;
+  if (ex->head_done) return 0;
   if (ex->req_headers.size() >= s->ctx_->settings.max_header_count) {
     p->error = 431;
     return HPE_USER;
@@ -326,6 +328,10 @@ int Session::OnHeadersComplete(llhttp_t* p) {
   ex->req_chunked = (p->flags & F_CHUNKED) != 0;
   ex->req_has_body = ex->req_chunked || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
   ex->is_head = ex->method == HTTP_HEAD;
+  // Upgrades (WebSocket, h2c) are not proxied: the request goes as a plain one without its
+  // Upgrade/Connection fields, and the connection closes after the answer, since whatever the
+  // client sends next is not HTTP/1.1 we could read.
+  if (p->upgrade) ex->close_after = true;
   ex->idempotent = IsIdempotent(ex->method);
   uint64_t max_body = s->ctx_->settings.max_body_bytes;
   if (max_body > 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
@@ -386,10 +392,7 @@ void Session::StartRequest() {
     } else if (id == http::HeaderId::kAccept) {
       ex->wants_plain = absl::StartsWith(f.value, "text/plain");
     } else if (id == http::HeaderId::kConnection) {
-      for (absl::string_view tok : absl::StrSplit(f.value, ',')) {
-        tok = TrimOws(tok);
-        if (!tok.empty()) ex->connection_tokens.push_back(tok);
-      }
+      http::AddConnectionTokens(f.value, &ex->connection_tokens);
     }
   }
   // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
@@ -444,6 +447,10 @@ void Session::StartRequest() {
 // --- replies and completion ------------------------------------------------------------------
 
 void Session::Reply(int status, absl::string_view message, bool close) {
+  if (client_write_pending_) {
+    Close();  // an interim "100 Continue" is still queued on the one client write request
+    return;
+  }
   if (ex_ == nullptr) OnMessageBegin(&parser_);
   Exchange* ex = ex_;
   if (ex->up != nullptr) ReleaseUpstream(false);
@@ -577,6 +584,11 @@ void Session::OnTimer(uv_timer_t* t) {
       return;
     case Phase::kConnecting:
     case Phase::kUpstream:
+      if (ex->phase == Phase::kUpstream && !ex->req_complete && !ex->up_write_pending &&
+          !ex->resp_started && !s->client_write_pending_) {
+        s->Reply(408, http::DefaultMessage(408), true);  // the client stalled mid-body
+        return;
+      }
       if (s->client_write_pending_ || ex->resp_started) {
         s->Close();  // a slow client or an upstream stalled mid-response
       } else {

@@ -15,21 +15,6 @@ namespace {
 
 Session* From(llhttp_t* p) { return static_cast<Session*>(p->data); }
 
-void Extend(absl::string_view* span, const char* at, size_t len) {
-  if (span->data() == nullptr) {
-    *span = absl::string_view(at, len);
-  } else {
-    *span = absl::string_view(span->data(), static_cast<size_t>(at + len - span->data()));
-  }
-}
-
-bool NamedIn(absl::string_view name, const absl::InlinedVector<absl::string_view, 4>& tokens) {
-  for (absl::string_view t : tokens) {
-    if (IEquals(t, name)) return true;
-  }
-  return false;
-}
-
 void AppendHeader(std::string* out, absl::string_view name, absl::string_view value) {
   out->append(name.data(), name.size());
   out->append(": ", 2);
@@ -122,7 +107,7 @@ void Session::BuildUpstreamHead() {
         if (http::IsHopByHop(id)) continue;
         break;
     }
-    if (!ex->connection_tokens.empty() && NamedIn(f.name, ex->connection_tokens)) continue;
+    if (!ex->connection_tokens.empty() && http::NamedInConnection(f.name, ex->connection_tokens)) continue;
     AppendHeader(&out, f.name, f.value);
   }
 
@@ -243,7 +228,7 @@ void Session::SendToUpstream() {
   Exchange* ex = ex_;
   ex->up_write_pending = true;
   ex->up_wreq.data = this;
-  StopReading();
+  if (!ex->req_complete) StopReading();  // body backpressure; a finished request keeps reading
   int rc = uv_write(&ex->up_wreq, reinterpret_cast<uv_stream_t*>(&ex->up->tcp),
                     ex->req_batch.bufs(), ex->req_batch.count(), OnUpstreamWrite);
   if (rc != 0) {
@@ -281,9 +266,7 @@ void Session::OnUpstreamWrite(uv_write_t* req, int status) {
 
 void Session::ReadUpstream() {
   Exchange* ex = ex_;
-  if (ex->up_reading || ex->up == nullptr) return;
-  ex->up_reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&ex->up->tcp), OnUpstreamAlloc, OnUpstreamRead);
+  if (ex->up != nullptr) upstream::ReadWith(ex->up, OnUpstreamAlloc, OnUpstreamRead);
 }
 
 void Session::OnUpstreamAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -308,10 +291,7 @@ void Session::OnUpstreamRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*
   if (nread == UV_EOF && ex->resp_started && llhttp_message_needs_eof(&ex->rparser)) {
     // A close-delimited body ends here.
     ex->up_reusable = false;
-    if (ex->up_reading) {
-      uv_read_stop(stream);
-      ex->up_reading = false;
-    }
+    upstream::StopReads(ex->up);
     if (llhttp_finish(&ex->rparser) == HPE_OK || ex->resp_complete) {
       s->ParseResponse();
     } else {
@@ -331,10 +311,9 @@ void Session::OnUpstreamRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*
 void Session::ParseResponse() {
   Exchange* ex = ex_;
   if (client_write_pending_ || ex->up == nullptr) {
-    if (ex->up != nullptr && ex->up_reading) {
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&ex->up->tcp));
-      ex->up_reading = false;
-    }
+    // Backpressure: the upstream waits while the client drains. A complete response keeps its
+    // read armed, so a pooled connection costs no epoll_ctl per request.
+    if (ex->up != nullptr && !ex->resp_complete) upstream::StopReads(ex->up);
     return;
   }
   if (ex->up_parse_pos < ex->up_end && !ex->resp_complete) {
@@ -355,10 +334,7 @@ void Session::ParseResponse() {
     }
   }
   if (!ex->resp_batch.empty()) {
-    if (ex->up_reading) {
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&ex->up->tcp));
-      ex->up_reading = false;
-    }
+    if (!ex->resp_complete) upstream::StopReads(ex->up);
     ArmTimer(ctx_->settings.client_send_timeout_ms);
     WriteToClient();
     return;
@@ -381,22 +357,27 @@ void Session::ParseResponse() {
 // --- llhttp response callbacks -----------------------------------------------------------------
 
 int Session::OnRespStatus(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->resp_reason, at, len);
+  ExtendView(&From(p)->ex_->resp_reason, at, len);
   return 0;
 }
 
+// Trailers arrive through the same callbacks after the body; they are not relayed, and their
+// bytes are no longer where the head was, so they are ignored.
 int Session::OnRespHeaderField(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->resp_field, at, len);
+  Exchange* ex = From(p)->ex_;
+  if (!ex->resp_started) ExtendView(&ex->resp_field, at, len);
   return 0;
 }
 
 int Session::OnRespHeaderValue(llhttp_t* p, const char* at, size_t len) {
-  Extend(&From(p)->ex_->resp_value, at, len);
+  Exchange* ex = From(p)->ex_;
+  if (!ex->resp_started) ExtendView(&ex->resp_value, at, len);
   return 0;
 }
 
 int Session::OnRespHeaderValueComplete(llhttp_t* p) {
   Exchange* ex = From(p)->ex_;
+  if (ex->resp_started) return 0;
   if (ex->resp_headers.size() >= 200) return -1;
   ex->resp_headers.Add(ex->resp_field, TrimOws(ex->resp_value));
   ex->resp_field = ex->resp_value = absl::string_view();
@@ -458,14 +439,11 @@ void Session::BuildResponseHead() {
   absl::StrAppend(&out, "HTTP/1.1 ", ex->status, " ",
                   ex->resp_reason.empty() ? http::ReasonPhrase(ex->status) : ex->resp_reason,
                   "\r\n");
-  absl::InlinedVector<absl::string_view, 4> named;
+  http::ConnectionTokens named;
   absl::string_view prior_via;
   for (const http::HeaderField& f : ex->resp_headers) {
     if (http::ClassifyHeader(f.name) == http::HeaderId::kConnection) {
-      for (absl::string_view tok : absl::StrSplit(f.value, ',')) {
-        tok = TrimOws(tok);
-        if (!tok.empty()) named.push_back(tok);
-      }
+      http::AddConnectionTokens(f.value, &named);
     }
   }
   for (const http::HeaderField& f : ex->resp_headers) {
@@ -475,7 +453,7 @@ void Session::BuildResponseHead() {
       prior_via = f.value;
       continue;
     }
-    if (!named.empty() && NamedIn(f.name, named)) continue;
+    if (!named.empty() && http::NamedInConnection(f.name, named)) continue;
     AppendHeader(&out, f.name, f.value);
   }
   const llhttp_t& rp = ex->rparser;
@@ -500,7 +478,8 @@ void Session::BuildResponseHead() {
                     ex->upstream_headers_ms - ex->upstream_start_ms,
                     "\r\nX-Sluice-Proxy-Latency: ", ex->upstream_start_ms - ex->start_ms, "\r\n");
   }
-  if (ctx_->draining) ex->close_after = true;
+  // Draining, or an early answer while the body is still coming: this connection ends here.
+  if (ctx_->draining || !ex->req_complete) ex->close_after = true;
   if (ex->close_after || !ex->keep_alive) {
     out.append("Connection: close\r\n");
   } else if (ex->http10) {
@@ -527,10 +506,6 @@ void Session::ReleaseUpstream(bool reusable) {
   Exchange* ex = ex_;
   upstream::Connection* c = ex->up;
   ex->up = nullptr;
-  if (ex->up_reading) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
-    ex->up_reading = false;
-  }
   if (reusable) {
     c->pool->Release(c);
   } else {

@@ -30,6 +30,23 @@ void OnConnect(uv_connect_t* req, int status) {
 
 }  // namespace
 
+void ReadWith(Connection* c, uv_alloc_cb alloc, uv_read_cb read) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(&c->tcp);
+  if (c->reading) {
+    stream->alloc_cb = alloc;
+    stream->read_cb = read;
+    return;
+  }
+  c->reading = true;
+  uv_read_start(stream, alloc, read);
+}
+
+void StopReads(Connection* c) {
+  if (!c->reading) return;
+  c->reading = false;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+}
+
 PoolKey PoolKey::From(const net::Address& a) {
   PoolKey k;
   k.family = static_cast<uint8_t>(a.storage.ss_family);
@@ -59,7 +76,6 @@ Connection* Pool::AcquireIdle(const net::Address& addr) {
   if (it == idle_.end() || it->second.head == nullptr) return nullptr;
   Connection* c = it->second.head;
   Unlink(c);
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
   c->reused = true;
   return c;
 }
@@ -105,7 +121,7 @@ void Pool::Release(Connection* c) {
   if (list.tail == nullptr) list.tail = c;
   ++list.size;
   ++idle_count_;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), IdleAlloc, IdleRead);
+  ReadWith(c, IdleAlloc, IdleRead);
 }
 
 void Pool::Close(Connection* c) {

@@ -48,6 +48,7 @@ struct Connection {
   PoolKey key;
   bool reused = false;  // served a request before
   bool idle = false;
+  bool reading = false;
   uint64_t idle_since_ms = 0;
   Connection* prev = nullptr;  // idle list links
   Connection* next = nullptr;
@@ -55,6 +56,12 @@ struct Connection {
   ConnectCallback on_connect = nullptr;
   void* owner = nullptr;
 };
+
+// Reads `c` with these callbacks from now on. An active read is re-pointed rather than stopped
+// and restarted: libuv pays two epoll_ctl calls for every stop/start pair.
+void ReadWith(Connection* c, uv_alloc_cb alloc, uv_read_cb read);
+
+void StopReads(Connection* c);
 
 // Not thread-safe: one pool per worker loop.
 class Pool {
@@ -65,7 +72,8 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  // An idle, live connection to `addr`, most recently used first; nullptr when none.
+  // An idle, live connection to `addr`, most recently used first; nullptr when none. Its read
+  // stays armed (with the pool's callbacks) until the new owner calls ReadWith.
   Connection* AcquireIdle(const net::Address& addr);
 
   // Starts a new connection; `cb(owner, status)` runs when it completes. Returns nullptr (and
