@@ -2,6 +2,7 @@
 #include "core/proxy/exchange.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/proxy/access_log.h"
 #include "core/proxy/session.h"
@@ -15,6 +16,18 @@ void WriteBatch::AddChunk(const char* data, size_t len) {
   Add(line, static_cast<size_t>(n));
   Add(data, len);
   Add("\r\n", 2);
+}
+
+void WriteBatch::Consume(size_t n) {
+  unsigned first = 0;
+  while (first < count_ && n >= bufs_[first].len) n -= bufs_[first++].len;
+  if (first < count_) {
+    bufs_[first].base += n;
+    bufs_[first].len -= n;
+  }
+  // The chunk-size lines stay where they are: the moved buffers still point at them.
+  std::memmove(bufs_, bufs_ + first, (count_ - first) * sizeof(uv_buf_t));
+  count_ -= first;
 }
 
 size_t WriteBatch::bytes() const {

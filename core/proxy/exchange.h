@@ -45,6 +45,9 @@ class WriteBatch {
 
   void AddLastChunk() { Add("0\r\n\r\n", 5); }
 
+  // Drops the first `n` bytes (a partial write went out); they must be fewer than bytes().
+  void Consume(size_t n);
+
   uv_buf_t* bufs() { return bufs_; }
 
   unsigned count() const { return count_; }

@@ -472,17 +472,43 @@ void Session::Reply(int status, absl::string_view message, bool close) {
   WriteToClient();
 }
 
+bool Session::WriteNow(uv_stream_t* stream, WriteBatch* batch, uv_write_t* req, uv_write_cb cb,
+                       int* err) {
+  *err = 0;
+  // A synchronous completion runs the next step inline; the depth bound keeps a burst of
+  // pipelined requests from recursing without limit (past it, libuv's callback takes over).
+  if (sync_depth_ < kMaxSyncDepth) {
+    int n = uv_try_write(stream, batch->bufs(), batch->count());
+    if (n >= 0 && static_cast<size_t>(n) == batch->bytes()) return true;
+    if (n > 0) {
+      batch->Consume(static_cast<size_t>(n));
+    } else if (n < 0 && n != UV_EAGAIN) {
+      *err = n;
+      return false;
+    }
+  }
+  *err = uv_write(req, stream, batch->bufs(), batch->count(), cb);
+  return false;
+}
+
 void Session::WriteToClient() {
   Exchange* ex = ex_;
-  client_write_pending_ = true;
   ex->bytes_sent += ex->resp_batch.bytes();
   ex->client_wreq.data = this;
-  int rc = uv_write(&ex->client_wreq, reinterpret_cast<uv_stream_t*>(&tcp_), ex->resp_batch.bufs(),
-                    ex->resp_batch.count(), OnClientWrite);
-  if (rc != 0) {
-    client_write_pending_ = false;
-    Close();
+  int err;
+  if (WriteNow(reinterpret_cast<uv_stream_t*>(&tcp_), &ex->resp_batch, &ex->client_wreq,
+               OnClientWrite, &err)) {
+    // Written without a queued request: no callback, and libuv need not re-arm the watcher.
+    ++sync_depth_;
+    ClientWriteDone();
+    --sync_depth_;
+    return;
   }
+  if (err != 0) {
+    Close();
+    return;
+  }
+  client_write_pending_ = true;
 }
 
 void Session::OnClientWrite(uv_write_t* req, int status) {
@@ -496,20 +522,24 @@ void Session::OnClientWrite(uv_write_t* req, int status) {
     s->Close();
     return;
   }
-  Exchange* ex = s->ex_;
+  s->ClientWriteDone();
+}
+
+void Session::ClientWriteDone() {
+  Exchange* ex = ex_;
   ex->resp_batch.Clear();
   if (ex->resp_complete) {
-    s->FinishExchange();
+    FinishExchange();
     return;
   }
   if (!ex->resp_started) {
     // That was the interim "100 Continue"; the body may now flow and the response may wait.
-    s->ProcessInput();
-    if (!s->closing_ && s->ex_ == ex && ex->phase == Phase::kUpstream) s->ParseResponse();
+    ProcessInput();
+    if (!closing_ && ex_ == ex && ex->phase == Phase::kUpstream) ParseResponse();
     return;
   }
   // Backpressure: upstream reading was paused while this write was in flight.
-  s->ParseResponse();
+  ParseResponse();
 }
 
 void Session::FinishExchange() {

@@ -53,6 +53,11 @@ class Session {
   void StartRequest();
   void Reply(int status, absl::string_view message, bool close);
   void WriteToClient();
+  void ClientWriteDone();
+  void UpstreamWriteDone();
+  // Writes `batch` at once if the socket takes it all (true: no callback follows), else queues
+  // the rest with uv_write(req, cb) (false; *err set if even that failed).
+  bool WriteNow(uv_stream_t* stream, WriteBatch* batch, uv_write_t* req, uv_write_cb cb, int* err);
   void FinishExchange();
   void ReleaseReadBuffer();
   void StartReading();
@@ -102,6 +107,8 @@ class Session {
   bool closing_ = false;
   bool client_write_pending_ = false;
   bool parse_error_ = false;
+  uint8_t sync_depth_ = 0;  // nesting of completions run inline by WriteNow
+  static constexpr uint8_t kMaxSyncDepth = 4;
   uint8_t peer_len_ = 0;
   uint16_t listen_port_ = 0;
   char peer_[46];  // client IP as text, for X-Forwarded-For, X-Real-IP and the access log

@@ -226,16 +226,21 @@ void Session::StartUpstreamIO() {
 
 void Session::SendToUpstream() {
   Exchange* ex = ex_;
-  ex->up_write_pending = true;
   ex->up_wreq.data = this;
-  if (!ex->req_complete) StopReading();  // body backpressure; a finished request keeps reading
-  int rc = uv_write(&ex->up_wreq, reinterpret_cast<uv_stream_t*>(&ex->up->tcp),
-                    ex->req_batch.bufs(), ex->req_batch.count(), OnUpstreamWrite);
-  if (rc != 0) {
-    ex->up_write_pending = false;
+  int err;
+  if (WriteNow(reinterpret_cast<uv_stream_t*>(&ex->up->tcp), &ex->req_batch, &ex->up_wreq,
+               OnUpstreamWrite, &err)) {
+    ++sync_depth_;
+    UpstreamWriteDone();
+    --sync_depth_;
+    return;
+  }
+  if (err != 0) {
     UpstreamFailed(502, ex->up->reused && ex->idempotent && !ex->req_has_body);
     return;
   }
+  ex->up_write_pending = true;
+  if (!ex->req_complete) StopReading();  // body backpressure; a finished request keeps reading
   ArmUpstreamTimer();
 }
 
@@ -257,9 +262,14 @@ void Session::OnUpstreamWrite(uv_write_t* req, int status) {
     }
     return;
   }
+  s->UpstreamWriteDone();
+}
+
+void Session::UpstreamWriteDone() {
+  Exchange* ex = ex_;
   ex->req_batch.Clear();
-  s->ArmUpstreamTimer();
-  if (!ex->req_complete) s->ProcessInput();  // more body to read from the client
+  ArmUpstreamTimer();
+  if (!ex->req_complete) ProcessInput();  // more body to read from the client
 }
 
 // --- receiving ---------------------------------------------------------------------------------
