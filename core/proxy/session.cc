@@ -225,7 +225,7 @@ void Session::ProcessInput() {
       Close();
       return;
     } else {
-      int status = err == HPE_USER ? parser_.error : 400;  // HPE_USER: our own verdicts
+      int status = reject_status_ != 0 ? reject_status_ : 400;  // our callbacks' verdicts first
       parse_error_ = true;
       StopReading();
       if (ex_ != nullptr && (ex_->resp_started || client_write_pending_)) {
@@ -311,8 +311,8 @@ int Session::OnHeaderValueComplete(llhttp_t* p) {
   Exchange* ex = s->ex_;
   if (ex->head_done) return 0;
   if (ex->req_headers.size() >= s->ctx_->settings.max_header_count) {
-    p->error = 431;
-    return HPE_USER;
+    s->reject_status_ = 431;
+    return -1;
   }
   ex->req_headers.Add(ex->field, TrimOws(ex->value));
   ex->field = ex->value = absl::string_view();
@@ -335,8 +335,8 @@ int Session::OnHeadersComplete(llhttp_t* p) {
   ex->idempotent = IsIdempotent(ex->method);
   uint64_t max_body = s->ctx_->settings.max_body_bytes;
   if (max_body > 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
-    p->error = 413;
-    return HPE_USER;
+    s->reject_status_ = 413;
+    return -1;
   }
   ex->head_done = true;
   // Pause to route before reading a body. A bodyless request runs on to message-complete
@@ -350,8 +350,8 @@ int Session::OnBody(llhttp_t* p, const char* at, size_t len) {
   ex->req_body_bytes += len;
   uint64_t max_body = s->ctx_->settings.max_body_bytes;
   if (max_body > 0 && ex->req_body_bytes > max_body) {
-    p->error = 413;
-    return HPE_USER;
+    s->reject_status_ = 413;
+    return -1;
   }
   if (ex->req_chunked) {
     ex->req_batch.AddChunk(at, len);

@@ -107,7 +107,8 @@ class Session {
   bool closing_ = false;
   bool client_write_pending_ = false;
   bool parse_error_ = false;
-  uint8_t sync_depth_ = 0;  // nesting of completions run inline by WriteNow
+  uint8_t sync_depth_ = 0;
+  uint16_t reject_status_ = 0;  // set by a parser callback that refuses the request (413, 431)  // nesting of completions run inline by WriteNow
   static constexpr uint8_t kMaxSyncDepth = 4;
   uint8_t peer_len_ = 0;
   uint16_t listen_port_ = 0;

@@ -11,6 +11,7 @@ const char kUsage[] =
     "usage: sluice -c FILE [--listen ADDR]... [--admin-listen ADDR] [--workers N]\n"
     "              [--filters-dir DIR] [--access-log PATH|-|off]\n"
     "              [--log-level debug|info|warn|error]\n"
+    "              [--client-max-body-size BYTES] [--client-header-timeout MS]\n"
     "       sluice validate -c FILE\n"
     "       sluice --version | --help\n"
     "\n"
@@ -21,6 +22,10 @@ const char kUsage[] =
     "  --filters-dir DIR     where plugin NAME loads NAME.so from\n"
     "  --access-log DEST     '-' for stderr (default), 'off', or a file path\n"
     "  --log-level LEVEL     debug, info (default), warn or error\n"
+    "  --client-max-body-size BYTES\n"
+    "                        largest request body; 413 beyond (default 0: unlimited)\n"
+    "  --client-header-timeout MS\n"
+    "                        time a client has to send a request head; 408 beyond (60000)\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the config.\n";
 
@@ -68,6 +73,18 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
     } else if (a == "--log-level") {
       if (!(v = value(a)).ok()) return v.status();
       o.log_level = *v;
+    } else if (a == "--client-max-body-size") {
+      if (!(v = value(a)).ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &o.client_max_body_size)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--client-max-body-size: expected a number of bytes, got '", *v, "'"));
+      }
+    } else if (a == "--client-header-timeout") {
+      if (!(v = value(a)).ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &o.client_header_timeout_ms) || o.client_header_timeout_ms == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--client-header-timeout: expected milliseconds greater than 0, got '", *v, "'"));
+      }
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "'"));
     }

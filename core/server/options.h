@@ -2,6 +2,7 @@
 // The command line (DESIGN.md §4): parsed into Options, with usage and version text.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct Options {
   std::string filters_dir;  // empty: <dir of the binary>/filters
   std::string access_log = "-";  // "-" stderr, "off", or a path
   std::string log_level = "info";
+  uint64_t client_max_body_size = 0;         // bytes; 0 = unlimited (Kong's default); 413 beyond
+  uint64_t client_header_timeout_ms = 60000;  // 408 when a request head takes longer
 };
 
 // Parses argv (without argv[0] handling beyond skipping it). Errors name the bad argument.

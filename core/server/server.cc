@@ -42,7 +42,10 @@ std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uin
 
 class Server {
  public:
-  explicit Server(const Options& options) : options_(options) {}
+  explicit Server(const Options& options) : options_(options) {
+    settings_.max_body_bytes = options.client_max_body_size;
+    settings_.client_header_timeout_ms = options.client_header_timeout_ms;
+  }
 
   int Run() {
     log::Level level;
