@@ -52,7 +52,7 @@ void Exchange::Reset() {
   log_method.clear();
   connection_tokens.clear();
   req_batch.Clear();
-  up_write_pending = head_sent = false;
+  up_write_pending = false;
   snap = nullptr;
   route = nullptr;
   service = nullptr;

@@ -96,7 +96,6 @@ struct Exchange {
   WriteBatch req_batch;
   uv_write_t up_wreq;
   bool up_write_pending = false;
-  bool head_sent = false;  // upstream head written at least once
 
   // --- routing ---
   WorkerSnapshot* snap = nullptr;

@@ -173,14 +173,6 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     return;
   }
   // EOF or error from the client: nothing can be answered any more.
-  if (s->ex_ == nullptr || !s->ex_->head_done) {
-    if (s->in_end_ > s->parse_pos_ && s->ex_ != nullptr) {
-      s->Reply(400, http::DefaultMessage(400), true);
-    } else {
-      s->Close();
-    }
-    return;
-  }
   s->Close();
 }
 

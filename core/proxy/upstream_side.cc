@@ -204,7 +204,6 @@ void Session::StartUpstreamIO() {
   ReadUpstream();
   ex->req_batch.Clear();
   ex->req_batch.Add(ex->out.data(), ex->out.size());
-  ex->head_sent = true;
   if (ex->expect_continue && !client_write_pending_) {
     // The client waits for this before sending its body; the response head comes later.
     ex->expect_continue = false;

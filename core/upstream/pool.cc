@@ -120,7 +120,6 @@ void Pool::Release(Connection* c) {
   list.head = c;
   if (list.tail == nullptr) list.tail = c;
   ++list.size;
-  ++idle_count_;
   ReadWith(c, IdleAlloc, IdleRead);
 }
 
@@ -141,7 +140,6 @@ void Pool::Unlink(Connection* c) {
   c->prev = c->next = nullptr;
   c->idle = false;
   --list.size;
-  --idle_count_;
 }
 
 void Pool::Sweep() {

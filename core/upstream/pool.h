@@ -89,7 +89,6 @@ class Pool {
   // Closes every idle connection and stops the sweep timer (worker shutdown).
   void Shutdown();
 
-  size_t idle_count() const { return idle_count_; }
 
  private:
   struct IdleList {
@@ -104,7 +103,6 @@ class Pool {
   uv_loop_t* loop_;
   size_t max_idle_per_key_;
   uint64_t idle_timeout_ms_;
-  size_t idle_count_ = 0;
   absl::flat_hash_map<PoolKey, IdleList> idle_;
   uv_timer_t* sweep_timer_ = nullptr;
 };
