@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/admin/admin_server.h"
 
+#include "absl/strings/str_cat.h"
 #include <llhttp.h>
 
-#include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/http/reply.h"
 
@@ -47,11 +47,10 @@ struct AdminServer::Conn {
 
   void Respond(const Response& r) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    out = absl::StrCat("HTTP/1.1 ", r.status, " ", http::ReasonPhrase(r.status),
-                       "\r\nContent-Type: ", r.content_type, "\r\nContent-Length: ",
-                       r.body.size(), "\r\nServer: sluice/" SLUICE_VERSION
-                       "\r\nConnection: close\r\n\r\n",
-                       r.body);
+    out =
+        absl::StrCat("HTTP/1.1 ", r.status, " ", http::ReasonPhrase(r.status),
+                     "\r\nContent-Type: ", r.content_type, "\r\nContent-Length: ", r.body.size(),
+                     "\r\nServer: sluice/" SLUICE_VERSION "\r\nConnection: close\r\n\r\n", r.body);
     uv_buf_t b = uv_buf_init(out.data(), out.size());
     wreq.data = this;
     if (uv_write(&wreq, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1,
@@ -71,7 +70,8 @@ absl::Status AdminServer::Listen(const net::Address& address) {
   uv_tcp_init(loop_, listener_);
   listener_->data = this;
   int rc = uv_tcp_bind(listener_, address.sa(), 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 128, OnConnection);
+  if (rc == 0)
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 128, OnConnection);
   if (rc != 0) {
     Close();
     return absl::UnavailableError(
@@ -81,14 +81,16 @@ absl::Status AdminServer::Listen(const net::Address& address) {
 }
 
 void AdminServer::Close() {
-  if (listener_ == nullptr) return;
+  if (listener_ == nullptr)
+    return;
   uv_close(reinterpret_cast<uv_handle_t*>(listener_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   listener_ = nullptr;
 }
 
 void AdminServer::OnConnection(uv_stream_t* listener, int status) {
-  if (status != 0) return;
+  if (status != 0)
+    return;
   auto* self = static_cast<AdminServer*>(listener->data);
   auto* c = new Conn;
   c->server = self;
@@ -117,7 +119,8 @@ void AdminServer::OnConnection(uv_stream_t* listener, int status) {
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
         auto* conn = static_cast<Conn*>(s->data);
         std::unique_ptr<char[]> owned(buf->base);
-        if (nread == 0 || conn->done) return;
+        if (nread == 0 || conn->done)
+          return;
         if (nread < 0) {
           conn->Close();
           return;
@@ -134,7 +137,8 @@ void AdminServer::OnConnection(uv_stream_t* listener, int status) {
           conn->Respond({400, "application/json", R"({"message":"Bad request"})"});
           return;
         }
-        if (!conn->done) return;
+        if (!conn->done)
+          return;
         const char* method =
             llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&conn->parser)));
         absl::string_view path = conn->url;

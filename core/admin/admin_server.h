@@ -4,13 +4,13 @@
 // along (for POST /config later). One response per connection, then close.
 #pragma once
 
-#include <uv.h>
-
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include <uv.h>
+
 #include "core/net/address.h"
 
 namespace sluice::admin {

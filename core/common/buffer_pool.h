@@ -19,12 +19,14 @@ class BufferPool {
   BufferPool& operator=(const BufferPool&) = delete;
 
   ~BufferPool() {
-    for (char* b : free_) delete[] b;
+    for (char* b : free_)
+      delete[] b;
   }
 
   // A buffer of kBufferSize bytes, owned by the caller until Put().
   char* Get() {
-    if (free_.empty()) return new char[kBufferSize];
+    if (free_.empty())
+      return new char[kBufferSize];
     char* b = free_.back();
     free_.pop_back();
     return b;

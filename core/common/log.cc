@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/common/log.h"
 
-#include <time.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <string>
+#include <time.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 

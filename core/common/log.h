@@ -23,22 +23,26 @@ void Write(Level level, absl::string_view message);
 
 template <typename... Args>
 void Debug(const absl::FormatSpec<Args...>& fmt, const Args&... args) {
-  if (Enabled(Level::kDebug)) Write(Level::kDebug, absl::StrFormat(fmt, args...));
+  if (Enabled(Level::kDebug))
+    Write(Level::kDebug, absl::StrFormat(fmt, args...));
 }
 
 template <typename... Args>
 void Info(const absl::FormatSpec<Args...>& fmt, const Args&... args) {
-  if (Enabled(Level::kInfo)) Write(Level::kInfo, absl::StrFormat(fmt, args...));
+  if (Enabled(Level::kInfo))
+    Write(Level::kInfo, absl::StrFormat(fmt, args...));
 }
 
 template <typename... Args>
 void Warn(const absl::FormatSpec<Args...>& fmt, const Args&... args) {
-  if (Enabled(Level::kWarn)) Write(Level::kWarn, absl::StrFormat(fmt, args...));
+  if (Enabled(Level::kWarn))
+    Write(Level::kWarn, absl::StrFormat(fmt, args...));
 }
 
 template <typename... Args>
 void Error(const absl::FormatSpec<Args...>& fmt, const Args&... args) {
-  if (Enabled(Level::kError)) Write(Level::kError, absl::StrFormat(fmt, args...));
+  if (Enabled(Level::kError))
+    Write(Level::kError, absl::StrFormat(fmt, args...));
 }
 
 }  // namespace sluice::log

@@ -23,8 +23,10 @@ inline bool IEquals(absl::string_view a, absl::string_view b) {
 
 // Trims optional whitespace (SP / HTAB) from both ends, as HTTP field values allow.
 inline absl::string_view TrimOws(absl::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 

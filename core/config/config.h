@@ -136,6 +136,7 @@ struct HealthcheckCounters {
 
 struct Healthchecks {
   double threshold = 0;
+
   struct Active {
     std::string type = "http";
     double timeout = 1;
@@ -147,13 +148,16 @@ struct Healthchecks {
     HealthcheckCounters healthy{0, {200, 302}, 0, 0, 0, 0};
     HealthcheckCounters unhealthy{0, {429, 404, 500, 501, 502, 503, 504, 505}, 0, 0, 0, 0};
   } active;
+
   struct Passive {
     std::string type = "http";
     HealthcheckCounters healthy{
         0,
-        {200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306,
-         307, 308},
-        0, 0, 0, 0};
+        {200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308},
+        0,
+        0,
+        0,
+        0};
     HealthcheckCounters unhealthy{0, {429, 500, 503}, 0, 0, 0, 0};
   } passive;
 };

@@ -18,13 +18,16 @@ class Arena {
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
+
   ~Arena() { FreeAll(); }
 
   // Returns `size` bytes aligned to `align` (a power of two, at most 64), or nullptr when out
   // of memory or `align` is invalid. Memory lives until Reset.
   void* Allocate(size_t size, size_t align) {
-    if (align == 0 || align > 64 || (align & (align - 1)) != 0) return nullptr;
-    if (size == 0) size = 1;
+    if (align == 0 || align > 64 || (align & (align - 1)) != 0)
+      return nullptr;
+    if (size == 0)
+      size = 1;
     if (head_ != nullptr) {
       uintptr_t p = (reinterpret_cast<uintptr_t>(head_->data()) + used_ + align - 1) & ~(align - 1);
       size_t offset = p - reinterpret_cast<uintptr_t>(head_->data());
@@ -35,7 +38,8 @@ class Arena {
     }
     size_t capacity = size + align > kBlockSize ? size + align : kBlockSize;
     auto* block = static_cast<Block*>(std::malloc(sizeof(Block) + capacity));
-    if (block == nullptr) return nullptr;
+    if (block == nullptr)
+      return nullptr;
     block->capacity = capacity;
     block->next = head_;
     head_ = block;
@@ -45,9 +49,11 @@ class Arena {
 
   // Copies `s` into the arena; an empty view for empty input or when out of memory.
   absl::string_view Copy(absl::string_view s) {
-    if (s.empty()) return {};
+    if (s.empty())
+      return {};
     char* p = static_cast<char*>(Allocate(s.size(), 1));
-    if (p == nullptr) return {};
+    if (p == nullptr)
+      return {};
     std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
@@ -69,6 +75,7 @@ class Arena {
   struct Block {
     Block* next;
     size_t capacity;
+
     unsigned char* data() { return reinterpret_cast<unsigned char*>(this + 1); }
   };
 

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "absl/strings/str_cat.h"
+
 #include "core/common/log.h"
 #include "core/common/strings.h"
 
@@ -23,35 +24,40 @@ sluice_request* Handle(Slot* s) { return reinterpret_cast<sluice_request*>(s); }
 
 // RFC 9110 token characters (header names).
 bool ValidName(absl::string_view n) {
-  if (n.empty()) return false;
+  if (n.empty())
+    return false;
   for (char c : n) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
 
 bool ValidValue(absl::string_view v) {
   for (char c : v) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
+    if (c == '\r' || c == '\n' || c == '\0')
+      return false;
   }
   return true;
 }
 
 bool ValidUriPart(absl::string_view v, bool path) {
-  if (path && (v.empty() || v[0] != '/')) return false;
+  if (path && (v.empty() || v[0] != '/'))
+    return false;
   for (char c : v) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '#' || (path && c == '?')) return false;
+    if (u <= 0x20 || u == 0x7f || c == '#' || (path && c == '?'))
+      return false;
   }
   return true;
 }
 
 }  // namespace
 
-void RequestChain::Begin(WorkerFilters& filters, int route, RequestView* view,
-                         ResumeFn on_resume, void* owner) {
+void RequestChain::Begin(WorkerFilters& filters, int route, RequestView* view, ResumeFn on_resume,
+                         void* owner) {
   End();
   filters_ = &filters;
   chains_ = &filters.chains();
@@ -67,7 +73,8 @@ bool RequestChain::OnWorker() const {
 }
 
 void RequestChain::End() {
-  if (filters_ == nullptr) return;
+  if (filters_ == nullptr)
+    return;
   phase_ = Phase::kLog;
   for (Slot* s : slots_) {
     if (s->created && s->instance->module->desc.on_request_destroy != nullptr) {
@@ -93,6 +100,7 @@ void RequestChain::End() {
   owner_ = nullptr;
   route_ = -1;
   consumer_ = -1;
+  credential_ = {};
   phase_ = Phase::kIdle;
   pos_ = 0;
   end_of_stream_ = false;
@@ -115,10 +123,12 @@ void RequestChain::End() {
 
 Slot* RequestChain::SlotFor(const Instance* in) {
   for (Slot* s : slots_) {
-    if (s->instance == in) return s;
+    if (s->instance == in)
+      return s;
   }
   void* mem = arena_.Allocate(sizeof(Slot), alignof(Slot));
-  if (mem == nullptr) return nullptr;
+  if (mem == nullptr)
+    return nullptr;
   Slot* s = new (mem) Slot();
   s->chain = this;
   s->instance = in;
@@ -128,8 +138,8 @@ Slot* RequestChain::SlotFor(const Instance* in) {
   } else if (in->module->desc.on_request_new != nullptr) {
     Slot* outer = in_hook_;
     in_hook_ = s;
-    sluice_status st = in->module->desc.on_request_new(Handle(s), in->config,
-                                                       filters_->state(*in), &s->state);
+    sluice_status st =
+        in->module->desc.on_request_new(Handle(s), in->config, filters_->state(*in), &s->state);
     in_hook_ = outer;
     if (st == SLUICE_OK) {
       s->created = true;
@@ -144,11 +154,13 @@ Slot* RequestChain::SlotFor(const Instance* in) {
 
 size_t RequestChain::PositionAfter(const Instance* in) const {
   const auto& f = chain_->filters;
-  if (pos_ < f.size() && f[pos_] == in) return pos_ + 1;
+  if (pos_ < f.size() && f[pos_] == in)
+    return pos_ + 1;
   // The chain changed under us (consumer_set): continue with the first filter that sorts after
   // the one that just ran.
   size_t i = 0;
-  while (i < f.size() && !RunsBefore(*in, *f[i])) ++i;
+  while (i < f.size() && !RunsBefore(*in, *f[i]))
+    ++i;
   return i;
 }
 
@@ -199,13 +211,17 @@ Flow RequestChain::RunHeaders(bool request) {
     }
     in_hook_ = s;
     resume_in_hook_ = false;
+    new_reply_ = false;
     sluice_action a = hook(Handle(s), in->config, s->state, end_of_stream_);
     in_hook_ = nullptr;
-    if (replied_) {
+    // Only a reply sent by this hook ends the phase: the response hooks that run over an
+    // earlier local reply must all run.
+    if (new_reply_) {
       phase_ = Phase::kIdle;
       return Flow::kLocalReply;
     }
-    if (a == SLUICE_ACTION_PAUSE && resume_in_hook_) a = SLUICE_ACTION_CONTINUE;
+    if (a == SLUICE_ACTION_PAUSE && resume_in_hook_)
+      a = SLUICE_ACTION_CONTINUE;
     switch (a) {
       case SLUICE_ACTION_CONTINUE:
         pos_ = PositionAfter(in);
@@ -252,7 +268,8 @@ Flow RequestChain::RunBody(bool request) {
   const uint64_t cap = request ? SLUICE_CAP_REQUEST_BODY : SLUICE_CAP_RESPONSE_BODY;
   auto fail = [&](const Instance* in, const char* why) {
     phase_ = Phase::kIdle;
-    if (request) return ReplyFromFailure(in, why);
+    if (request)
+      return ReplyFromFailure(in, why);
     log::Error("filter %s: %s", in->name, why);
     return Flow::kReset;
   };
@@ -265,7 +282,8 @@ Flow RequestChain::RunBody(bool request) {
     }
     Slot* s = SlotFor(in);
     if (s == nullptr || s->failed) {
-      if (s == nullptr || request) return fail(in, "could not start");
+      if (s == nullptr || request)
+        return fail(in, "could not start");
       pos_ = PositionAfter(in);
       continue;
     }
@@ -275,15 +293,18 @@ Flow RequestChain::RunBody(bool request) {
     }
     in_hook_ = s;
     resume_in_hook_ = false;
+    new_reply_ = false;
     auto hook = request ? d.on_request_body : d.on_response_body;
     sluice_action a = hook(Handle(s), in->config, s->state, end_of_stream_);
     in_hook_ = nullptr;
-    if (replied_ && request) {
+    if (new_reply_ && request) {
       phase_ = Phase::kIdle;
       return Flow::kLocalReply;
     }
-    if (a == SLUICE_ACTION_PAUSE && resume_in_hook_) a = SLUICE_ACTION_CONTINUE;
-    if (a == SLUICE_ACTION_BUFFER && end_of_stream_) a = SLUICE_ACTION_CONTINUE;
+    if (a == SLUICE_ACTION_PAUSE && resume_in_hook_)
+      a = SLUICE_ACTION_CONTINUE;
+    if (a == SLUICE_ACTION_BUFFER && end_of_stream_)
+      a = SLUICE_ACTION_CONTINUE;
     switch (a) {
       case SLUICE_ACTION_CONTINUE:
         s->buffering = false;
@@ -291,7 +312,8 @@ Flow RequestChain::RunBody(bool request) {
         break;
       case SLUICE_ACTION_BUFFER:
         if (!s->buffering) {
-          if (s->buffer == nullptr) s->buffer = new std::string;
+          if (s->buffer == nullptr)
+            s->buffer = new std::string;
           if (body_current_.data() != s->buffer->data()) {
             s->buffer->assign(body_current_.data(), body_current_.size());
           }
@@ -299,7 +321,8 @@ Flow RequestChain::RunBody(bool request) {
         }
         if (s->buffer->size() > kMaxBufferedBody) {
           phase_ = Phase::kIdle;
-          if (!request) return fail(in, "response body over the buffer limit");
+          if (!request)
+            return fail(in, "response body over the buffer limit");
           replied_ = true;
           reply_status_ = 413;
           reply_headers_.clear();
@@ -311,7 +334,8 @@ Flow RequestChain::RunBody(bool request) {
         phase_ = Phase::kIdle;
         return Flow::kContinue;
       case SLUICE_ACTION_PAUSE:
-        if (s->buffer == nullptr) s->buffer = new std::string;
+        if (s->buffer == nullptr)
+          s->buffer = new std::string;
         if (body_current_.data() != s->buffer->data()) {
           s->buffer->assign(body_current_.data(), body_current_.size());
           body_current_ = *s->buffer;
@@ -330,12 +354,15 @@ Flow RequestChain::RunBody(bool request) {
 }
 
 void RequestChain::RunLog() {
-  if (chain_ == nullptr) return;
+  if (chain_ == nullptr)
+    return;
   phase_ = Phase::kLog;
   for (const Instance* in : chain_->filters) {
-    if (in->module->desc.on_log == nullptr) continue;
+    if (in->module->desc.on_log == nullptr)
+      continue;
     Slot* s = SlotFor(in);
-    if (s == nullptr || s->failed) continue;
+    if (s == nullptr || s->failed)
+      continue;
     in_hook_ = s;
     in->module->desc.on_log(Handle(s), in->config, s->state);
     in_hook_ = nullptr;
@@ -344,7 +371,8 @@ void RequestChain::RunLog() {
 
 void RequestChain::LoadLocalReply(http::HeaderMap* headers) const {
   headers->Clear();
-  for (const auto& [name, value] : reply_headers_) headers->Add(name, value);
+  for (const auto& [name, value] : reply_headers_)
+    headers->Add(name, value);
 }
 
 void RequestChain::Defer(Flow flow) {
@@ -357,11 +385,13 @@ void RequestChain::Defer(Flow flow) {
   ref->chain = this;
   ref->next = refs_;
   refs_ = ref;
-  if (!ref->mailbox->Post({Mailbox::Kind::kDeferred, ref, nullptr, nullptr})) ref->Unref();
+  if (!ref->mailbox->Post({Mailbox::Kind::kDeferred, ref, nullptr, nullptr}))
+    ref->Unref();
 }
 
 void RequestChain::RunDeferred() {
-  if (!deferred_) return;
+  if (!deferred_)
+    return;
   deferred_ = false;
   Slot* s = paused_;
   paused_ = nullptr;
@@ -387,11 +417,13 @@ void RequestChain::RunDeferred() {
     phase_ = Phase::kIdle;
   }
   // The proxy's callback may End() this request; touch nothing afterwards.
-  if (on_resume_ != nullptr) on_resume_(owner_, flow);
+  if (on_resume_ != nullptr)
+    on_resume_(owner_, flow);
 }
 
 void RequestChain::ResumeFromRef(Slot* s) {
-  if (paused_ != s || deferred_) return;
+  if (paused_ != s || deferred_)
+    return;
   deferred_ = true;
   deferred_flow_ = Flow::kContinue;
   RunDeferred();
@@ -409,48 +441,76 @@ void RequestChain::Log(Slot* s, sluice_log_level level, absl::string_view messag
 }
 
 sluice_status RequestChain::Info(Slot* s, sluice_info id, sluice_str* out) {
-  if (out == nullptr || id >= 100) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr || id >= 100)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   (void)s;
   const RequestView& v = *view_;
   absl::string_view r;
   switch (id) {
-    case SLUICE_INFO_METHOD: r = v.method; break;
-    case SLUICE_INFO_PATH: r = v.path; break;
-    case SLUICE_INFO_QUERY: r = v.query; break;
-    case SLUICE_INFO_HOST: r = v.host; break;
-    case SLUICE_INFO_SCHEME: r = v.scheme; break;
-    case SLUICE_INFO_CLIENT_ADDRESS: r = v.client_address; break;
-    case SLUICE_INFO_TARGET: r = v.target; break;
+    case SLUICE_INFO_METHOD:
+      r = v.method;
+      break;
+    case SLUICE_INFO_PATH:
+      r = v.path;
+      break;
+    case SLUICE_INFO_QUERY:
+      r = v.query;
+      break;
+    case SLUICE_INFO_HOST:
+      r = v.host;
+      break;
+    case SLUICE_INFO_SCHEME:
+      r = v.scheme;
+      break;
+    case SLUICE_INFO_CLIENT_ADDRESS:
+      r = v.client_address;
+      break;
+    case SLUICE_INFO_TARGET:
+      r = v.target;
+      break;
     case SLUICE_INFO_ROUTE_ID:
-      if (v.route == nullptr) return SLUICE_ERR_NOT_FOUND;
+      if (v.route == nullptr)
+        return SLUICE_ERR_NOT_FOUND;
       r = v.route->id;
       break;
     case SLUICE_INFO_ROUTE_NAME:
-      if (v.route == nullptr || v.route->name.empty()) return SLUICE_ERR_NOT_FOUND;
+      if (v.route == nullptr || v.route->name.empty())
+        return SLUICE_ERR_NOT_FOUND;
       r = v.route->name;
       break;
     case SLUICE_INFO_SERVICE_ID:
-      if (v.service == nullptr) return SLUICE_ERR_NOT_FOUND;
+      if (v.service == nullptr)
+        return SLUICE_ERR_NOT_FOUND;
       r = v.service->id;
       break;
     case SLUICE_INFO_SERVICE_NAME:
-      if (v.service == nullptr || v.service->name.empty()) return SLUICE_ERR_NOT_FOUND;
+      if (v.service == nullptr || v.service->name.empty())
+        return SLUICE_ERR_NOT_FOUND;
       r = v.service->name;
       break;
     case SLUICE_INFO_CONSUMER_ID:
     case SLUICE_INFO_CONSUMER_USERNAME:
     case SLUICE_INFO_CONSUMER_CUSTOM_ID: {
-      if (consumer_ < 0) return SLUICE_ERR_NOT_FOUND;
+      if (consumer_ < 0)
+        return SLUICE_ERR_NOT_FOUND;
       const ConsumerInfo& c = chains_->consumer(consumer_);
       r = id == SLUICE_INFO_CONSUMER_ID         ? c.id
           : id == SLUICE_INFO_CONSUMER_USERNAME ? c.username
                                                 : c.custom_id;
-      if (r.empty()) return SLUICE_ERR_NOT_FOUND;
+      if (r.empty())
+        return SLUICE_ERR_NOT_FOUND;
       break;
     }
+    case SLUICE_INFO_CREDENTIAL_ID:
+      if (credential_.empty())
+        return SLUICE_ERR_NOT_FOUND;
+      r = credential_;
+      break;
     case SLUICE_INFO_REQUEST_ID:
-      if (v.request_id.empty()) return SLUICE_ERR_NOT_FOUND;
+      if (v.request_id.empty())
+        return SLUICE_ERR_NOT_FOUND;
       r = v.request_id;
       break;
     default:
@@ -461,14 +521,17 @@ sluice_status RequestChain::Info(Slot* s, sluice_info id, sluice_str* out) {
 }
 
 sluice_status RequestChain::InfoInt(Slot*, sluice_info id, int64_t* out) {
-  if (out == nullptr || id < 100) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr || id < 100)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   switch (id) {
     case SLUICE_INFO_CLIENT_PORT:
       *out = view_->client_port;
       return SLUICE_OK;
     case SLUICE_INFO_RESPONSE_STATUS:
-      if (view_->response_status == 0) return SLUICE_ERR_NOT_FOUND;
+      if (view_->response_status == 0)
+        return SLUICE_ERR_NOT_FOUND;
       *out = view_->response_status;
       return SLUICE_OK;
     case SLUICE_INFO_START_TIME_MS:
@@ -477,6 +540,23 @@ sluice_status RequestChain::InfoInt(Slot*, sluice_info id, int64_t* out) {
     case SLUICE_INFO_WORKER_INDEX:
       *out = filters_->worker().index();
       return SLUICE_OK;
+    case SLUICE_INFO_REQUEST_BYTES:
+      *out = view_->request_bytes;
+      return SLUICE_OK;
+    case SLUICE_INFO_RESPONSE_BYTES:
+      *out = view_->response_bytes;
+      return SLUICE_OK;
+    case SLUICE_INFO_UPSTREAM_LATENCY_MS:
+    case SLUICE_INFO_PROXY_LATENCY_MS:
+    case SLUICE_INFO_REQUEST_LATENCY_MS: {
+      int64_t v = id == SLUICE_INFO_UPSTREAM_LATENCY_MS ? view_->upstream_latency_ms
+                  : id == SLUICE_INFO_PROXY_LATENCY_MS  ? view_->proxy_latency_ms
+                                                        : view_->request_latency_ms;
+      if (v < 0)
+        return SLUICE_ERR_NOT_FOUND;
+      *out = v;
+      return SLUICE_OK;
+    }
     default:
       return SLUICE_ERR_NOT_FOUND;
   }
@@ -492,17 +572,21 @@ http::HeaderMap* RequestChain::Map(sluice_header_map map, sluice_status* err) co
     *err = SLUICE_ERR_INVALID;
     return nullptr;
   }
-  if (m == nullptr) *err = SLUICE_ERR_WRONG_PHASE;
+  if (m == nullptr)
+    *err = SLUICE_ERR_WRONG_PHASE;
   return m;
 }
 
-sluice_status RequestChain::HeaderGet(Slot*, sluice_header_map map, sluice_str name,
-                                      size_t index, sluice_str* out) {
-  if (out == nullptr) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+sluice_status RequestChain::HeaderGet(Slot*, sluice_header_map map, sluice_str name, size_t index,
+                                      sluice_str* out) {
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   sluice_status err = SLUICE_OK;
   http::HeaderMap* m = Map(map, &err);
-  if (m == nullptr) return err;
+  if (m == nullptr)
+    return err;
   absl::string_view n = View(name);
   for (const http::HeaderField& f : *m) {
     if (IEquals(f.name, n) && index-- == 0) {
@@ -514,92 +598,118 @@ sluice_status RequestChain::HeaderGet(Slot*, sluice_header_map map, sluice_str n
 }
 
 sluice_status RequestChain::HeaderCount(Slot*, sluice_header_map map, size_t* out) {
-  if (out == nullptr) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   sluice_status err = SLUICE_OK;
   http::HeaderMap* m = Map(map, &err);
-  if (m == nullptr) return err;
+  if (m == nullptr)
+    return err;
   *out = m->size();
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::HeaderAt(Slot*, sluice_header_map map, size_t index,
                                      sluice_header* out) {
-  if (out == nullptr) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   sluice_status err = SLUICE_OK;
   http::HeaderMap* m = Map(map, &err);
-  if (m == nullptr) return err;
-  if (index >= m->size()) return SLUICE_ERR_NOT_FOUND;
+  if (m == nullptr)
+    return err;
+  if (index >= m->size())
+    return SLUICE_ERR_NOT_FOUND;
   const http::HeaderField& f = (*m)[index];
   *out = {Str(f.name), Str(f.value)};
   return SLUICE_OK;
 }
 
 bool RequestChain::MapWritable(sluice_header_map map) const {
-  if (map == SLUICE_MAP_REQUEST) return phase_ == Phase::kRequestHeaders && !request_head_done_;
+  if (map == SLUICE_MAP_REQUEST)
+    return phase_ == Phase::kRequestHeaders && !request_head_done_;
   return phase_ == Phase::kResponseHeaders && !response_head_done_;
 }
 
 sluice_status RequestChain::HeaderWrite(Slot* s, sluice_header_map map, sluice_str name,
                                         sluice_str value, int op) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   sluice_status err = SLUICE_OK;
   http::HeaderMap* m = Map(map, &err);
-  if (m == nullptr) return err;
-  if (!MapWritable(map) || (in_hook_ != s && paused_ != s)) return SLUICE_ERR_WRONG_PHASE;
+  if (m == nullptr)
+    return err;
+  if (!MapWritable(map) || (in_hook_ != s && paused_ != s))
+    return SLUICE_ERR_WRONG_PHASE;
   absl::string_view n = View(name);
   absl::string_view v = View(value);
-  if (!ValidName(n) || !ValidValue(v)) return SLUICE_ERR_INVALID;
+  if (!ValidName(n) || !ValidValue(v))
+    return SLUICE_ERR_INVALID;
   if (op != 1) {
     absl::InlinedVector<http::HeaderField, 24> kept;
     for (const http::HeaderField& f : *m) {
-      if (!IEquals(f.name, n)) kept.push_back(f);
+      if (!IEquals(f.name, n))
+        kept.push_back(f);
     }
     if (kept.size() != m->size()) {
       m->Clear();
-      for (const http::HeaderField& f : kept) m->Add(f.name, f.value);
+      for (const http::HeaderField& f : kept)
+        m->Add(f.name, f.value);
     }
   }
-  if (op == 2) return SLUICE_OK;
+  if (op == 2)
+    return SLUICE_OK;
   absl::string_view n2 = arena_.Copy(n);
   absl::string_view v2 = arena_.Copy(v);
-  if (n2.empty() || (v2.empty() && !v.empty())) return SLUICE_ERR_NO_MEMORY;
+  if (n2.empty() || (v2.empty() && !v.empty()))
+    return SLUICE_ERR_NO_MEMORY;
   m->Add(n2, v2);
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::UpstreamSet(Slot* s, sluice_str value, bool path) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   if (!MapWritable(SLUICE_MAP_REQUEST) || (in_hook_ != s && paused_ != s)) {
     return SLUICE_ERR_WRONG_PHASE;
   }
   absl::string_view v = View(value);
-  if (!ValidUriPart(v, path)) return SLUICE_ERR_INVALID;
+  if (!ValidUriPart(v, path))
+    return SLUICE_ERR_INVALID;
   absl::string_view copy = arena_.Copy(v);
-  if (copy.size() != v.size()) return SLUICE_ERR_NO_MEMORY;
+  if (copy.size() != v.size())
+    return SLUICE_ERR_NO_MEMORY;
   (path ? upstream_path_ : upstream_query_) = copy;
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::BodyGet(Slot* s, sluice_str* out) {
-  if (out == nullptr) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   bool body = phase_ == Phase::kRequestBody || phase_ == Phase::kResponseBody;
-  if (!body || in_hook_ != s) return SLUICE_ERR_WRONG_PHASE;
+  if (!body || in_hook_ != s)
+    return SLUICE_ERR_WRONG_PHASE;
   *out = Str(body_current_);
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::BodyReplace(Slot* s, sluice_str data) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   bool body = phase_ == Phase::kRequestBody || phase_ == Phase::kResponseBody;
-  if (!body || in_hook_ != s) return SLUICE_ERR_WRONG_PHASE;
-  if (data.len > kMaxBufferedBody) return SLUICE_ERR_LIMIT;
+  if (!body || in_hook_ != s)
+    return SLUICE_ERR_WRONG_PHASE;
+  if (data.len > kMaxBufferedBody)
+    return SLUICE_ERR_LIMIT;
   // `data` may be a view of the buffer it replaces, so build the new bytes apart first.
   absl::string_view d = View(data);
   std::string fresh(d.data(), d.size());
-  if (s->buffer == nullptr) s->buffer = new std::string;
+  if (s->buffer == nullptr)
+    s->buffer = new std::string;
   s->buffer->swap(fresh);
   body_current_ = *s->buffer;
   return SLUICE_OK;
@@ -607,19 +717,23 @@ sluice_status RequestChain::BodyReplace(Slot* s, sluice_str data) {
 
 sluice_status RequestChain::LocalReply(Slot* s, int32_t status, const sluice_header* headers,
                                        size_t n, sluice_str body) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
-  if (status < 100 || status > 599 || (n > 0 && headers == nullptr)) return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
+  if (status < 100 || status > 599 || (n > 0 && headers == nullptr))
+    return SLUICE_ERR_INVALID;
   bool in_phase = (phase_ == Phase::kRequestHeaders && !request_head_done_) ||
                   phase_ == Phase::kRequestBody ||
                   (phase_ == Phase::kResponseHeaders && !response_head_done_);
   bool paused = paused_ == s && !deferred_;
-  if (replied_ || !((in_hook_ == s && in_phase) || paused)) return SLUICE_ERR_WRONG_PHASE;
+  if (replied_ || !((in_hook_ == s && in_phase) || paused))
+    return SLUICE_ERR_WRONG_PHASE;
   for (size_t i = 0; i < n; ++i) {
     if (!ValidName(View(headers[i].name)) || !ValidValue(View(headers[i].value))) {
       return SLUICE_ERR_INVALID;
     }
   }
   replied_ = true;
+  new_reply_ = true;
   reply_status_ = status;
   reply_headers_.clear();
   for (size_t i = 0; i < n; ++i) {
@@ -629,42 +743,61 @@ sluice_status RequestChain::LocalReply(Slot* s, int32_t status, const sluice_hea
   }
   absl::string_view b = View(body);
   reply_body_.assign(b.data(), b.size());
-  if (in_hook_ != s) Defer(Flow::kLocalReply);
+  if (in_hook_ != s)
+    Defer(Flow::kLocalReply);
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::SetConsumer(Slot* s, sluice_str key) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   if (!MapWritable(SLUICE_MAP_REQUEST) || (in_hook_ != s && paused_ != s)) {
     return SLUICE_ERR_WRONG_PHASE;
   }
   int c = chains_->FindConsumer(View(key));
-  if (c < 0) return SLUICE_ERR_NOT_FOUND;
+  if (c < 0)
+    return SLUICE_ERR_NOT_FOUND;
   consumer_ = c;
   // The filters after the caller now come from the consumer's chain (Kong resolves each
   // plugin's config as the access phase reaches it); PositionAfter finds the caller's place.
-  if (chain_->consumer_scoped) chain_ = &chains_->ForConsumer(route_, c);
+  if (chain_->consumer_scoped)
+    chain_ = &chains_->ForConsumer(route_, c);
+  return SLUICE_OK;
+}
+
+sluice_status RequestChain::SetCredential(Slot* s, sluice_str credential) {
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
+  if (!MapWritable(SLUICE_MAP_REQUEST) || (in_hook_ != s && paused_ != s)) {
+    return SLUICE_ERR_WRONG_PHASE;
+  }
+  credential_ = arena_.Copy(View(credential));
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::Resume(Slot* s) {
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   bool pausable = phase_ == Phase::kRequestHeaders || phase_ == Phase::kRequestBody ||
                   phase_ == Phase::kResponseHeaders;
   if (in_hook_ == s && pausable) {
     resume_in_hook_ = true;
     return SLUICE_OK;
   }
-  if (paused_ != s || deferred_) return SLUICE_ERR_WRONG_PHASE;
+  if (paused_ != s || deferred_)
+    return SLUICE_ERR_WRONG_PHASE;
   Defer(Flow::kContinue);
   return SLUICE_OK;
 }
 
 sluice_status RequestChain::NewRef(Slot* s, sluice_request_ref** out) {
-  if (out == nullptr) return SLUICE_ERR_INVALID;
-  if (!OnWorker()) return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
   auto* ref = new (std::nothrow) RequestRef;
-  if (ref == nullptr) return SLUICE_ERR_NO_MEMORY;
+  if (ref == nullptr)
+    return SLUICE_ERR_NO_MEMORY;
   ref->refs.store(2);  // the filter's and the chain's list
   ref->mailbox_owner = filters_->worker().mailbox();
   ref->mailbox = ref->mailbox_owner.get();

@@ -59,8 +59,6 @@
 // ---------------------------------------------------------------------------------------------
 #pragma once
 
-#include <sluice/filter.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +67,9 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+
+#include <sluice/filter.h>
+
 #include "core/config/config.h"
 #include "core/filter_host/arena.h"
 #include "core/filter_host/registry.h"
@@ -91,8 +92,14 @@ struct RequestView {
   absl::string_view target;  // as received
   absl::string_view request_id;
   int client_port = 0;
-  int response_status = 0;  // 0 until known
+  int response_status = 0;    // 0 until known
   int64_t start_time_ms = 0;  // Unix time
+  // Running totals and latencies for the 1.1 facts (-1: not known).
+  int64_t request_bytes = 0;
+  int64_t response_bytes = 0;
+  int64_t upstream_latency_ms = -1;
+  int64_t proxy_latency_ms = -1;
+  int64_t request_latency_ms = -1;
   const config::Route* route = nullptr;
   const config::Service* service = nullptr;
 };
@@ -125,18 +132,21 @@ class RequestChain {
   static constexpr size_t kMaxBufferedBody = 8 * 1024 * 1024;
 
   RequestChain() = default;
+
   ~RequestChain() { End(); }
 
   RequestChain(const RequestChain&) = delete;
   RequestChain& operator=(const RequestChain&) = delete;
 
   // Starts a request on `route` (-1: unmatched, global plugins only).
-  void Begin(WorkerFilters& filters, int route, RequestView* view, ResumeFn on_resume,
-             void* owner);
+  void Begin(WorkerFilters& filters, int route, RequestView* view, ResumeFn on_resume, void* owner);
 
   bool active() const { return filters_ != nullptr; }
+
   WorkerHost* worker() const { return filters_ != nullptr ? &filters_->worker() : nullptr; }
+
   bool has_request_body_filters() const { return chain_ != nullptr && chain_->request_body; }
+
   bool has_response_body_filters() const { return chain_ != nullptr && chain_->response_body; }
 
   Flow RunRequestHeaders(bool end_of_stream);
@@ -155,12 +165,15 @@ class RequestChain {
 
   // The local reply after kLocalReply.
   int local_reply_status() const { return reply_status_; }
+
   absl::string_view local_reply_body() const { return reply_body_; }
+
   // Replaces the contents of `headers` with the reply's fields (views into this chain).
   void LoadLocalReply(http::HeaderMap* headers) const;
 
   // Upstream rewrites made by filters; nullopt when none.
   std::optional<absl::string_view> upstream_path() const { return upstream_path_; }
+
   std::optional<absl::string_view> upstream_query() const { return upstream_query_; }
 
   // The consumer index set by consumer_set, or -1.
@@ -183,6 +196,7 @@ class RequestChain {
   sluice_status LocalReply(Slot* s, int32_t status, const sluice_header* headers, size_t n,
                            sluice_str body);
   sluice_status SetConsumer(Slot* s, sluice_str key);
+  sluice_status SetCredential(Slot* s, sluice_str credential);
   sluice_status Resume(Slot* s);
   sluice_status NewRef(Slot* s, sluice_request_ref** out);
   void Log(Slot* s, sluice_log_level level, absl::string_view message);
@@ -219,6 +233,7 @@ class RequestChain {
   void* owner_ = nullptr;
   int route_ = -1;
   int consumer_ = -1;
+  absl::string_view credential_;  // in arena_
 
   Phase phase_ = Phase::kIdle;
   size_t pos_ = 0;              // next filter of chain_ in the current phase
@@ -228,7 +243,7 @@ class RequestChain {
   bool resume_in_hook_ = false;
   bool request_head_done_ = false;
   bool response_head_done_ = false;
-  bool deferred_ = false;       // a deferred continuation is queued
+  bool deferred_ = false;  // a deferred continuation is queued
   Flow deferred_flow_ = Flow::kContinue;
 
   absl::InlinedVector<Slot*, 16> slots_;
@@ -238,6 +253,7 @@ class RequestChain {
   absl::string_view body_output_;
 
   bool replied_ = false;
+  bool new_reply_ = false;  // send_local_reply ran during the current hook
   int reply_status_ = 0;
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   std::string reply_body_;

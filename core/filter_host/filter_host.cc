@@ -2,6 +2,8 @@
 #include "core/filter_host/filter_host.h"
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
 #include "core/common/log.h"
 #include "core/filter_host/chain.h"
 #include "core/filter_host/registry.h"
@@ -21,14 +23,17 @@ bool ValidLevel(sluice_log_level level) {
 }
 
 // Every request callback starts here: a NULL handle is an argument error, not a crash.
-#define SLUICE_SLOT_OR_RETURN(req)                 \
-  Slot* s = AsSlot(req);                           \
-  if (s == nullptr || s->chain == nullptr) return SLUICE_ERR_INVALID
+#define SLUICE_SLOT_OR_RETURN(req)         \
+  Slot* s = AsSlot(req);                   \
+  if (s == nullptr || s->chain == nullptr) \
+  return SLUICE_ERR_INVALID
 
 sluice_status ConfigError(sluice_instance* instance, sluice_str message) {
   auto* in = reinterpret_cast<Instance*>(instance);
-  if (in == nullptr) return SLUICE_ERR_INVALID;
-  if (!in->configuring) return SLUICE_ERR_WRONG_PHASE;
+  if (in == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!in->configuring)
+    return SLUICE_ERR_WRONG_PHASE;
   in->errors.emplace_back(View(message));
   return SLUICE_OK;
 }
@@ -36,8 +41,10 @@ sluice_status ConfigError(sluice_instance* instance, sluice_str message) {
 sluice_status MetricDefine(sluice_instance* instance, const sluice_metric_desc* desc,
                            sluice_metric** out) {
   auto* in = reinterpret_cast<Instance*>(instance);
-  if (in == nullptr || desc == nullptr || out == nullptr) return SLUICE_ERR_INVALID;
-  if (!in->configuring) return SLUICE_ERR_WRONG_PHASE;
+  if (in == nullptr || desc == nullptr || out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!in->configuring)
+    return SLUICE_ERR_WRONG_PHASE;
   absl::StatusOr<Metric*> m = in->host->metrics().Define(*desc);
   if (!m.ok()) {
     log::Error("filter %s: %s", in->name, m.status().message());
@@ -47,13 +54,41 @@ sluice_status MetricDefine(sluice_instance* instance, const sluice_metric_desc* 
   return SLUICE_OK;
 }
 
+sluice_status CredentialsGet(sluice_instance* instance, sluice_str kind, sluice_str* out) {
+  auto* in = reinterpret_cast<Instance*>(instance);
+  if (in == nullptr || out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (!in->configuring || in->source == nullptr)
+    return SLUICE_ERR_WRONG_PHASE;
+  if (View(kind) != "jwt_secrets")
+    return SLUICE_ERR_NOT_FOUND;
+  nlohmann::json all = nlohmann::json::array();
+  for (const config::Consumer& c : in->source->consumers) {
+    for (const config::JwtSecret& j : c.jwt_secrets) {
+      all.push_back(
+          {{"id", j.id},
+           {"key", j.key},
+           {"secret", j.secret},
+           {"rsa_public_key", j.rsa_public_key},
+           {"algorithm", j.algorithm},
+           {"tags", j.tags},
+           {"consumer", {{"id", c.id}, {"username", c.username}, {"custom_id", c.custom_id}}}});
+    }
+  }
+  in->scratch = all.dump();
+  *out = {in->scratch.data(), in->scratch.size()};
+  return SLUICE_OK;
+}
+
 bool LogEnabled(sluice_log_level level) {
   return ValidLevel(level) && log::Enabled(static_cast<log::Level>(level));
 }
 
 sluice_status Log(sluice_request* req, sluice_log_level level, sluice_str message) {
-  if (!ValidLevel(level)) return SLUICE_ERR_INVALID;
-  if (!log::Enabled(static_cast<log::Level>(level))) return SLUICE_OK;
+  if (!ValidLevel(level))
+    return SLUICE_ERR_INVALID;
+  if (!log::Enabled(static_cast<log::Level>(level)))
+    return SLUICE_OK;
   if (req == nullptr) {
     log::Write(static_cast<log::Level>(level), View(message));
     return SLUICE_OK;
@@ -73,8 +108,8 @@ sluice_status RequestInfoInt(sluice_request* req, sluice_info info, int64_t* out
   return s->chain->InfoInt(s, info, out);
 }
 
-sluice_status HeaderGet(sluice_request* req, sluice_header_map map, sluice_str name,
-                        size_t index, sluice_str* out) {
+sluice_status HeaderGet(sluice_request* req, sluice_header_map map, sluice_str name, size_t index,
+                        sluice_str* out) {
   SLUICE_SLOT_OR_RETURN(req);
   return s->chain->HeaderGet(s, map, name, index, out);
 }
@@ -135,8 +170,14 @@ sluice_status SendLocalReply(sluice_request* req, int32_t status, const sluice_h
 
 void* ArenaAlloc(sluice_request* req, size_t size, size_t align) {
   Slot* s = AsSlot(req);
-  if (s == nullptr || s->chain == nullptr) return nullptr;
+  if (s == nullptr || s->chain == nullptr)
+    return nullptr;
   return s->chain->arena().Allocate(size, align);
+}
+
+sluice_status CredentialSet(sluice_request* req, sluice_str credential) {
+  SLUICE_SLOT_OR_RETURN(req);
+  return s->chain->SetCredential(s, credential);
 }
 
 sluice_status ConsumerSet(sluice_request* req, sluice_str consumer) {
@@ -145,25 +186,36 @@ sluice_status ConsumerSet(sluice_request* req, sluice_str consumer) {
 }
 
 sluice_status MetricAdd(sluice_metric* m, const sluice_str* labels, size_t n, double v) {
-  if (m == nullptr) return SLUICE_ERR_INVALID;
+  if (m == nullptr)
+    return SLUICE_ERR_INVALID;
   return reinterpret_cast<Metric*>(m)->Add(labels, n, v);
 }
 
 sluice_status MetricSet(sluice_metric* m, const sluice_str* labels, size_t n, double v) {
-  if (m == nullptr) return SLUICE_ERR_INVALID;
+  if (m == nullptr)
+    return SLUICE_ERR_INVALID;
   return reinterpret_cast<Metric*>(m)->Set(labels, n, v);
 }
 
 sluice_status MetricObserve(sluice_metric* m, const sluice_str* labels, size_t n, double v) {
-  if (m == nullptr) return SLUICE_ERR_INVALID;
+  if (m == nullptr)
+    return SLUICE_ERR_INVALID;
   return reinterpret_cast<Metric*>(m)->Observe(labels, n, v);
 }
 
 FilterHost* g_host = nullptr;  // the process's FilterHost, for shared_counter_add
 
-sluice_status SharedCounterAdd(sluice_str key, int64_t delta, uint64_t ttl_ms,
-                               int64_t* out_value) {
-  if (key.len == 0 || key.data == nullptr || g_host == nullptr) return SLUICE_ERR_INVALID;
+sluice_status UpstreamHealthList(sluice_target_health_fn fn, void* user_data) {
+  if (fn == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (g_host != nullptr)
+    g_host->ListTargets(fn, user_data);
+  return SLUICE_OK;
+}
+
+sluice_status SharedCounterAdd(sluice_str key, int64_t delta, uint64_t ttl_ms, int64_t* out_value) {
+  if (key.len == 0 || key.data == nullptr || g_host == nullptr)
+    return SLUICE_ERR_INVALID;
   return g_host->counters().Add(View(key), delta, ttl_ms, SharedCounters::NowMs(), out_value)
              ? SLUICE_OK
              : SLUICE_ERR_LIMIT;
@@ -171,7 +223,8 @@ sluice_status SharedCounterAdd(sluice_str key, int64_t delta, uint64_t ttl_ms,
 
 sluice_worker* RequestWorker(sluice_request* req) {
   Slot* s = AsSlot(req);
-  if (s == nullptr || s->chain == nullptr || !s->chain->active()) return nullptr;
+  if (s == nullptr || s->chain == nullptr || !s->chain->active())
+    return nullptr;
   return reinterpret_cast<sluice_worker*>(s->chain->worker());
 }
 
@@ -188,7 +241,8 @@ sluice_status RequestRefNew(sluice_request* req, sluice_request_ref** out) {
 sluice_status PostRef(sluice_request_ref* handle, Mailbox::Kind kind, sluice_request_fn fn,
                       void* user_data) {
   auto* ref = reinterpret_cast<RequestRef*>(handle);
-  if (ref == nullptr) return SLUICE_ERR_INVALID;
+  if (ref == nullptr)
+    return SLUICE_ERR_INVALID;
   ref->refs.fetch_add(1, std::memory_order_relaxed);
   if (!ref->mailbox->Post({kind, ref, fn, user_data})) {
     ref->Unref();
@@ -202,22 +256,24 @@ sluice_status RequestRefResume(sluice_request_ref* ref) {
 }
 
 sluice_status RequestRefPost(sluice_request_ref* ref, sluice_request_fn fn, void* user_data) {
-  if (fn == nullptr) return SLUICE_ERR_INVALID;
+  if (fn == nullptr)
+    return SLUICE_ERR_INVALID;
   return PostRef(ref, Mailbox::Kind::kPost, fn, user_data);
 }
 
 sluice_status RequestRefRelease(sluice_request_ref* handle) {
   auto* ref = reinterpret_cast<RequestRef*>(handle);
-  if (ref == nullptr) return SLUICE_ERR_INVALID;
+  if (ref == nullptr)
+    return SLUICE_ERR_INVALID;
   ref->Unref();
   return SLUICE_OK;
 }
 
 sluice_status TimerStart(sluice_worker* worker, uint64_t delay_ms, uint64_t repeat_ms,
                          sluice_timer_fn fn, void* user_data, sluice_timer** out) {
-  if (worker == nullptr) return SLUICE_ERR_INVALID;
-  return reinterpret_cast<WorkerHost*>(worker)->StartTimer(delay_ms, repeat_ms, fn, user_data,
-                                                            out);
+  if (worker == nullptr)
+    return SLUICE_ERR_INVALID;
+  return reinterpret_cast<WorkerHost*>(worker)->StartTimer(delay_ms, repeat_ms, fn, user_data, out);
 }
 
 sluice_status TimerCancel(sluice_timer* timer) { return WorkerHost::CancelTimer(timer); }
@@ -225,6 +281,17 @@ sluice_status TimerCancel(sluice_timer* timer) { return WorkerHost::CancelTimer(
 #undef SLUICE_SLOT_OR_RETURN
 
 }  // namespace
+
+void FilterHost::ListTargets(sluice_target_health_fn fn, void* user_data) {
+  absl::MutexLock lock(&health_mu_);
+  if (health_lister_)
+    health_lister_(fn, user_data);
+}
+
+void FilterHost::SetHealthLister(HealthLister lister) {
+  absl::MutexLock lock(&health_mu_);
+  health_lister_ = std::move(lister);
+}
 
 FilterHost::FilterHost() {
   g_host = this;
@@ -264,6 +331,9 @@ FilterHost::FilterHost() {
   api_.request_ref_release = &RequestRefRelease;
   api_.timer_start = &TimerStart;
   api_.timer_cancel = &TimerCancel;
+  api_.credentials_get = &CredentialsGet;
+  api_.credential_set = &CredentialSet;
+  api_.upstream_health_list = &UpstreamHealthList;
   // http_call, http_call_cancel and tcp_* stay NULL: they need the proxy's upstream pool and
   // are wired when the chain is integrated (SLUICE_HOST_HAS tells filters).
 }

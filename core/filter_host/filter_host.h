@@ -7,6 +7,10 @@
 // outlive every module (in practice: the process).
 #pragma once
 
+#include <functional>
+
+#include "absl/synchronization/mutex.h"
+
 #include <sluice/filter.h>
 
 #include "core/filter_host/metrics.h"
@@ -25,13 +29,22 @@ class FilterHost {
   // them (SLUICE_HOST_HAS is false for them).
   const sluice_host_api& api() const { return api_; }
 
+  // What upstream_health_list reports: set by whoever owns upstream health (the server), called
+  // on any thread, so it must be thread-safe itself. Until set, the list is empty.
+  using HealthLister = std::function<void(sluice_target_health_fn fn, void* user_data)>;
+  void SetHealthLister(HealthLister lister);
+  void ListTargets(sluice_target_health_fn fn, void* user_data);
+
   Metrics& metrics() { return metrics_; }
+
   SharedCounters& counters() { return counters_; }
 
  private:
   sluice_host_api api_{};
   Metrics metrics_;
   SharedCounters counters_;
+  absl::Mutex health_mu_;
+  HealthLister health_lister_ ABSL_GUARDED_BY(health_mu_);
 };
 
 }  // namespace sluice::filter_host

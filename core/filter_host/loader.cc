@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/filter_host/loader.h"
 
+#include <algorithm>
+#include <cstring>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <sys/stat.h>
-
-#include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+
 #include "core/common/log.h"
 
 namespace sluice::filter_host {
 namespace {
 
 bool ValidPluginName(absl::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
+  if (name.empty() || name.size() > 128)
+    return false;
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_';
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -33,13 +35,16 @@ std::string Version(int major, int minor) { return absl::StrCat(major, ".", mino
 
 Loader::Loader(std::string filters_dir, const sluice_host_api* host)
     : dir_(std::move(filters_dir)), host_(host) {
-  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  while (dir_.size() > 1 && dir_.back() == '/')
+    dir_.pop_back();
 }
 
 absl::StatusOr<const Module*> Loader::Load(absl::string_view name) {
   std::string key(name);
-  if (auto it = modules_.find(key); it != modules_.end()) return it->second.get();
-  if (auto it = failures_.find(key); it != failures_.end()) return it->second;
+  if (auto it = modules_.find(key); it != modules_.end())
+    return it->second.get();
+  if (auto it = failures_.find(key); it != failures_.end())
+    return it->second;
   absl::StatusOr<std::unique_ptr<Module>> opened = Open(key);
   if (!opened.ok()) {
     failures_.emplace(key, opened.status());
@@ -47,24 +52,27 @@ absl::StatusOr<const Module*> Loader::Load(absl::string_view name) {
   }
   const Module* m = opened->get();
   modules_.emplace(key, std::move(*opened));
-  log::Info("loaded filter %s %s from %s (abi %d.%d)", m->name,
-            std::string(m->desc.version.data == nullptr ? "" : m->desc.version.data,
-                        m->desc.version.len),
-            m->path, m->desc.abi_major, m->desc.abi_minor);
+  log::Info(
+      "loaded filter %s %s from %s (abi %d.%d)", m->name,
+      std::string(m->desc.version.data == nullptr ? "" : m->desc.version.data, m->desc.version.len),
+      m->path, m->desc.abi_major, m->desc.abi_minor);
   return m;
 }
 
 std::string Loader::MissingFileMessage(const std::string& name, const std::string& path) const {
   std::string prefix = absl::StrCat("plugin '", name, "': ", path, " not found; ");
   DIR* d = opendir(dir_.c_str());
-  if (d == nullptr) return absl::StrCat(prefix, "filters dir ", dir_, " does not exist");
+  if (d == nullptr)
+    return absl::StrCat(prefix, "filters dir ", dir_, " does not exist");
   std::vector<std::string> found;
   while (dirent* e = readdir(d)) {
     absl::string_view f = e->d_name;
-    if (f.size() > 3 && f.substr(f.size() - 3) == ".so") found.emplace_back(f);
+    if (f.size() > 3 && f.substr(f.size() - 3) == ".so")
+      found.emplace_back(f);
   }
   closedir(d);
-  if (found.empty()) return absl::StrCat(prefix, dir_, " holds no filters");
+  if (found.empty())
+    return absl::StrCat(prefix, dir_, " holds no filters");
   std::sort(found.begin(), found.end());
   return absl::StrCat(prefix, "filters in ", dir_, ": ", absl::StrJoin(found, ", "));
 }
@@ -91,7 +99,8 @@ absl::StatusOr<std::unique_ptr<Module>> Loader::Open(const std::string& name) {
   auto entry = reinterpret_cast<sluice_filter_module_fn>(dlsym(handle, SLUICE_FILTER_ENTRY_SYMBOL));
   if (entry == nullptr) {
     for (int major = 0; major <= 16; ++major) {
-      if (major == SLUICE_ABI_VERSION_MAJOR) continue;
+      if (major == SLUICE_ABI_VERSION_MAJOR)
+        continue;
       std::string sym = absl::StrCat("sluice_filter_module_v", major);
       if (dlsym(handle, sym.c_str()) != nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -99,8 +108,8 @@ absl::StatusOr<std::unique_ptr<Module>> Loader::Open(const std::string& name) {
             Version(SLUICE_ABI_VERSION_MAJOR, SLUICE_ABI_VERSION_MINOR)));
       }
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        ctx, " is not a sluice filter (no ", SLUICE_FILTER_ENTRY_SYMBOL, " symbol)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(ctx, " is not a sluice filter (no ", SLUICE_FILTER_ENTRY_SYMBOL, " symbol)"));
   }
   const sluice_filter_descriptor* d = entry(host_);
   if (d == nullptr) {
@@ -138,13 +147,17 @@ std::string CheckDescriptor(const sluice_filter_descriptor& d, uint32_t declared
   }
   absl::string_view name(d.name.data == nullptr ? "" : d.name.data,
                          d.name.data == nullptr ? 0 : d.name.len);
-  if (name.empty()) return "name is empty";
+  if (name.empty())
+    return "name is empty";
   if (name != file_name) {
     return absl::StrCat("name '", name, "' does not match the file name '", file_name, ".so'");
   }
-  if (d.version.len > 0 && d.version.data == nullptr) return "version has no data";
-  if (d.on_config_new == nullptr) return "on_config_new is missing";
-  if (d.on_config_destroy == nullptr) return "on_config_destroy is missing";
+  if (d.version.len > 0 && d.version.data == nullptr)
+    return "version has no data";
+  if (d.on_config_new == nullptr)
+    return "on_config_new is missing";
+  if (d.on_config_destroy == nullptr)
+    return "on_config_destroy is missing";
   uint64_t known = SLUICE_CAP_REQUEST_BODY | SLUICE_CAP_RESPONSE_BODY;
   if ((d.capabilities & ~known) != 0) {
     return absl::StrFormat("unknown capability bits 0x%x",

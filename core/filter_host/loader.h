@@ -4,14 +4,14 @@
 // unloaded. Main thread only.
 #pragma once
 
-#include <sluice/filter.h>
-
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
+#include <sluice/filter.h>
 
 namespace sluice::filter_host {
 

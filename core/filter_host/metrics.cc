@@ -14,12 +14,14 @@ absl::string_view View(sluice_str s) {
 }
 
 bool ValidName(absl::string_view n, bool label) {
-  if (n.empty()) return false;
+  if (n.empty())
+    return false;
   for (size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
               (!label && c == ':') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return !(label && n.substr(0, 2) == "__");
 }
@@ -41,8 +43,7 @@ void EscapeLabel(absl::string_view v, std::string* out) {
 std::string Number(double v) { return absl::StrFormat("%.17g", v); }
 
 const std::vector<double>& DefaultBuckets() {
-  static const std::vector<double> b = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                        0.5,   1,    2.5,   5,    10};
+  static const std::vector<double> b = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   return b;
 }
 
@@ -63,19 +64,22 @@ Metric::Series* Metric::Find(const sluice_str* labels, size_t n, sluice_status* 
   }
   std::string key;
   for (size_t i = 0; i < n; ++i) {
-    if (i > 0) key.push_back(',');
+    if (i > 0)
+      key.push_back(',');
     absl::StrAppend(&key, labels_[i], "=\"");
     EscapeLabel(View(labels[i]), &key);
     key.push_back('"');
   }
   auto it = series_.find(key);
-  if (it != series_.end()) return &it->second;
+  if (it != series_.end())
+    return &it->second;
   if (series_.size() >= kMaxSeries) {
     *err = SLUICE_ERR_LIMIT;
     return nullptr;
   }
   Series& s = series_[key];
-  if (kind_ == SLUICE_METRIC_HISTOGRAM) s.counts.assign(buckets_.size() + 1, 0);
+  if (kind_ == SLUICE_METRIC_HISTOGRAM)
+    s.counts.assign(buckets_.size() + 1, 0);
   return &s;
 }
 
@@ -86,27 +90,32 @@ sluice_status Metric::Add(const sluice_str* labels, size_t n, double delta) {
   absl::MutexLock lock(&mu_);
   sluice_status err = SLUICE_OK;
   Series* s = Find(labels, n, &err);
-  if (s == nullptr) return err;
+  if (s == nullptr)
+    return err;
   s->value += delta;
   return SLUICE_OK;
 }
 
 sluice_status Metric::Set(const sluice_str* labels, size_t n, double value) {
-  if (kind_ != SLUICE_METRIC_GAUGE) return SLUICE_ERR_INVALID;
+  if (kind_ != SLUICE_METRIC_GAUGE)
+    return SLUICE_ERR_INVALID;
   absl::MutexLock lock(&mu_);
   sluice_status err = SLUICE_OK;
   Series* s = Find(labels, n, &err);
-  if (s == nullptr) return err;
+  if (s == nullptr)
+    return err;
   s->value = value;
   return SLUICE_OK;
 }
 
 sluice_status Metric::Observe(const sluice_str* labels, size_t n, double value) {
-  if (kind_ != SLUICE_METRIC_HISTOGRAM) return SLUICE_ERR_INVALID;
+  if (kind_ != SLUICE_METRIC_HISTOGRAM)
+    return SLUICE_ERR_INVALID;
   absl::MutexLock lock(&mu_);
   sluice_status err = SLUICE_OK;
   Series* s = Find(labels, n, &err);
-  if (s == nullptr) return err;
+  if (s == nullptr)
+    return err;
   size_t i = std::lower_bound(buckets_.begin(), buckets_.end(), value) - buckets_.begin();
   ++s->counts[i];
   s->sum += value;
@@ -116,8 +125,7 @@ sluice_status Metric::Observe(const sluice_str* labels, size_t n, double value) 
 
 void Metric::Render(std::string* out) const {
   static constexpr const char* kTypes[] = {"counter", "gauge", "histogram"};
-  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ", kTypes[kind_],
-                  "\n");
+  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ", kTypes[kind_], "\n");
   absl::MutexLock lock(&mu_);
   for (const auto& [key, s] : series_) {
     if (kind_ != SLUICE_METRIC_HISTOGRAM) {
@@ -133,8 +141,8 @@ void Metric::Render(std::string* out) const {
       absl::StrAppend(out, name_, "_bucket{", key, sep, "le=\"", le, "\"} ", cumulative, "\n");
     }
     std::string braces = key.empty() ? "" : absl::StrCat("{", key, "}");
-    absl::StrAppend(out, name_, "_sum", braces, " ", Number(s.sum), "\n", name_, "_count",
-                    braces, " ", s.count, "\n");
+    absl::StrAppend(out, name_, "_sum", braces, " ", Number(s.sum), "\n", name_, "_count", braces,
+                    " ", s.count, "\n");
   }
 }
 
@@ -193,7 +201,8 @@ absl::StatusOr<Metric*> Metrics::Define(const sluice_metric_desc& desc) {
 std::string Metrics::Render() const {
   std::string out;
   absl::MutexLock lock(&mu_);
-  for (const auto& [name, m] : metrics_) m->Render(&out);
+  for (const auto& [name, m] : metrics_)
+    m->Render(&out);
   return out;
 }
 

@@ -4,8 +4,6 @@
 // thread at config time; recording is thread-safe.
 #pragma once
 
-#include <sluice/filter.h>
-
 #include <atomic>
 #include <map>
 #include <memory>
@@ -17,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+
+#include <sluice/filter.h>
 
 namespace sluice::filter_host {
 
@@ -36,15 +36,17 @@ class Metric {
   void Render(std::string* out) const;
 
   sluice_metric_kind kind() const { return kind_; }
+
   const std::string& name() const { return name_; }
+
   const std::vector<std::string>& labels() const { return labels_; }
 
   static constexpr size_t kMaxSeries = 10000;
 
  private:
   struct Series {
-    double value = 0;                 // counter / gauge
-    std::vector<uint64_t> counts;     // histogram: one per bucket (not cumulative), then +Inf
+    double value = 0;              // counter / gauge
+    std::vector<uint64_t> counts;  // histogram: one per bucket (not cumulative), then +Inf
     double sum = 0;
     uint64_t count = 0;
   };

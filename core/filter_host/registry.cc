@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "core/filter_host/filter_host.h"
 
 namespace sluice::filter_host {
@@ -13,14 +14,15 @@ namespace {
 
 bool Matches(const config::Plugin& p, int route, int service, int consumer) {
   return p.enabled && (p.route == -1 || p.route == route) &&
-         (p.service == -1 || p.service == service) &&
-         (p.consumer == -1 || p.consumer == consumer);
+         (p.service == -1 || p.service == service) && (p.consumer == -1 || p.consumer == consumer);
 }
 
 // A path as the config loader writes it: "config", "config.a.b", "config.a[0].b".
 bool LooksLikeConfigPath(absl::string_view s) {
-  if (s.substr(0, 6) != "config") return false;
-  if (s.size() > 6 && s[6] != '.' && s[6] != '[') return false;
+  if (s.substr(0, 6) != "config")
+    return false;
+  if (s.size() > 6 && s[6] != '.' && s[6] != '[')
+    return false;
   return s.find_first_of(" \t\n") == absl::string_view::npos;
 }
 
@@ -28,9 +30,11 @@ config::Error MapError(const std::string& file, const config::Plugin& plugin,
                        absl::string_view message) {
   config::Error e{file, plugin.mark, std::string(message)};
   size_t colon = message.find(": ");
-  if (colon == absl::string_view::npos) return e;
+  if (colon == absl::string_view::npos)
+    return e;
   absl::string_view path = message.substr(0, colon);
-  if (!LooksLikeConfigPath(path)) return e;
+  if (!LooksLikeConfigPath(path))
+    return e;
   // The most specific known ancestor: a missing field has no mark of its own, but its parent
   // object does.
   for (;;) {
@@ -40,7 +44,8 @@ config::Error MapError(const std::string& file, const config::Plugin& plugin,
       return e;
     }
     size_t cut = path.find_last_of(".[");
-    if (cut == absl::string_view::npos || cut == 0) return e;
+    if (cut == absl::string_view::npos || cut == 0)
+      return e;
     path = path.substr(0, cut);
   }
 }
@@ -49,24 +54,33 @@ config::Error MapError(const std::string& file, const config::Plugin& plugin,
 
 int ScopeRank(int route, int service, int consumer) {
   bool r = route >= 0, s = service >= 0, c = consumer >= 0;
-  if (r && s && c) return 1;
-  if (r && c) return 2;
-  if (s && c) return 3;
-  if (r && s) return 4;
-  if (c) return 5;
-  if (r) return 6;
-  if (s) return 7;
+  if (r && s && c)
+    return 1;
+  if (r && c)
+    return 2;
+  if (s && c)
+    return 3;
+  if (r && s)
+    return 4;
+  if (c)
+    return 5;
+  if (r)
+    return 6;
+  if (s)
+    return 7;
   return 8;
 }
 
-std::vector<int> ResolvePlugins(const std::vector<config::Plugin>& plugins, int route,
-                                int service, int consumer) {
+std::vector<int> ResolvePlugins(const std::vector<config::Plugin>& plugins, int route, int service,
+                                int consumer) {
   absl::flat_hash_map<absl::string_view, int> best;  // name -> plugin index
   for (int i = 0; i < static_cast<int>(plugins.size()); ++i) {
     const config::Plugin& p = plugins[i];
-    if (!Matches(p, route, service, consumer)) continue;
+    if (!Matches(p, route, service, consumer))
+      continue;
     auto [it, inserted] = best.try_emplace(p.name, i);
-    if (inserted) continue;
+    if (inserted)
+      continue;
     const config::Plugin& q = plugins[it->second];
     if (ScopeRank(p.route, p.service, p.consumer) < ScopeRank(q.route, q.service, q.consumer)) {
       it->second = i;
@@ -74,7 +88,8 @@ std::vector<int> ResolvePlugins(const std::vector<config::Plugin>& plugins, int 
   }
   std::vector<int> out;
   out.reserve(best.size());
-  for (const auto& [name, i] : best) out.push_back(i);
+  for (const auto& [name, i] : best)
+    out.push_back(i);
   std::sort(out.begin(), out.end(),
             [&](int a, int b) { return plugins[a].name < plugins[b].name; });
   return out;
@@ -89,15 +104,18 @@ std::string MapConfigError(const std::string& file, const config::Plugin& plugin
   return MapError(file, plugin, message).ToString();
 }
 
-absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& config,
-                                                      Loader& loader, FilterHost& host) {
+absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& config, Loader& loader,
+                                                      FilterHost& host) {
   std::unique_ptr<Chains> chains(new Chains());
   for (int i = 0; i < static_cast<int>(config.consumers.size()); ++i) {
     const config::Consumer& c = config.consumers[i];
     chains->consumers_.push_back({c.id, c.username, c.custom_id});
-    if (!c.id.empty()) chains->consumer_by_id_.try_emplace(c.id, i);
-    if (!c.username.empty()) chains->consumer_by_username_.try_emplace(c.username, i);
-    if (!c.custom_id.empty()) chains->consumer_by_custom_id_.try_emplace(c.custom_id, i);
+    if (!c.id.empty())
+      chains->consumer_by_id_.try_emplace(c.id, i);
+    if (!c.username.empty())
+      chains->consumer_by_username_.try_emplace(c.username, i);
+    if (!c.custom_id.empty())
+      chains->consumer_by_custom_id_.try_emplace(c.custom_id, i);
   }
 
   std::vector<config::Error> errors;
@@ -123,18 +141,22 @@ absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& conf
     in.module = *module;
     in.priority = in.module->desc.priority;
     in.configuring = true;
+    in.source = &config;
     void* cfg = nullptr;
     // config_json is a std::string, so the NUL the ABI promises after the text is there.
-    sluice_status st = in.module->desc.on_config_new(reinterpret_cast<sluice_instance*>(&in),
-                                                     {p.config_json.data(), p.config_json.size()},
-                                                     &cfg);
+    sluice_status st =
+        in.module->desc.on_config_new(reinterpret_cast<sluice_instance*>(&in),
+                                      {p.config_json.data(), p.config_json.size()}, &cfg);
     in.configuring = false;
+    in.source = nullptr;
+    std::string().swap(in.scratch);
     if (st == SLUICE_OK && in.errors.empty()) {
       in.config = cfg;
       in.configured = true;
       continue;
     }
-    if (st == SLUICE_OK) in.module->desc.on_config_destroy(cfg);
+    if (st == SLUICE_OK)
+      in.module->desc.on_config_destroy(cfg);
     if (in.errors.empty()) {
       in.errors.push_back(absl::StrCat("plugin '", p.name, "': config rejected (status ", st,
                                        ") without a reason"));
@@ -149,7 +171,8 @@ absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& conf
       return std::tie(a.mark.line, a.mark.col) < std::tie(b.mark.line, b.mark.col);
     });
     std::vector<std::string> lines;
-    for (const config::Error& e : errors) lines.push_back(e.ToString());
+    for (const config::Error& e : errors)
+      lines.push_back(e.ToString());
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
 
@@ -158,7 +181,8 @@ absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& conf
     int s = config.routes[r].service;
     std::vector<int> consumers;
     for (const config::Plugin& p : config.plugins) {
-      if (p.consumer >= 0 && Matches(p, r, s, p.consumer)) consumers.push_back(p.consumer);
+      if (p.consumer >= 0 && Matches(p, r, s, p.consumer))
+        consumers.push_back(p.consumer);
     }
     std::sort(consumers.begin(), consumers.end());
     consumers.erase(std::unique(consumers.begin(), consumers.end()), consumers.end());
@@ -174,13 +198,16 @@ absl::StatusOr<std::unique_ptr<Chains>> Chains::Build(const config::Config& conf
 
 const Chain* Chains::Intern(std::vector<int> plugins, bool consumer_scoped) {
   std::vector<const Instance*> filters;
-  for (int i : plugins) filters.push_back(instances_[i].get());
+  for (int i : plugins)
+    filters.push_back(instances_[i].get());
   std::sort(filters.begin(), filters.end(),
             [](const Instance* a, const Instance* b) { return RunsBefore(*a, *b); });
   std::string key = consumer_scoped ? "c" : "-";
-  for (const Instance* in : filters) absl::StrAppend(&key, ",", in->index);
+  for (const Instance* in : filters)
+    absl::StrAppend(&key, ",", in->index);
   auto it = interned_.find(key);
-  if (it != interned_.end()) return it->second;
+  if (it != interned_.end())
+    return it->second;
   auto chain = std::make_unique<Chain>();
   chain->filters = std::move(filters);
   chain->consumer_scoped = consumer_scoped;
@@ -196,12 +223,14 @@ const Chain* Chains::Intern(std::vector<int> plugins, bool consumer_scoped) {
 
 Chains::~Chains() {
   for (auto& in : instances_) {
-    if (in->configured) in->module->desc.on_config_destroy(in->config);
+    if (in->configured)
+      in->module->desc.on_config_destroy(in->config);
   }
 }
 
 const Chain& Chains::ForRoute(int route) const {
-  if (route < 0 || route + 1 >= static_cast<int>(by_route_.size())) return *by_route_[0];
+  if (route < 0 || route + 1 >= static_cast<int>(by_route_.size()))
+    return *by_route_[0];
   return *by_route_[route + 1];
 }
 
@@ -212,7 +241,8 @@ const Chain& Chains::ForConsumer(int route, int consumer) const {
 
 int Chains::FindConsumer(absl::string_view key) const {
   std::string k(key);
-  if (auto it = consumer_by_id_.find(k); it != consumer_by_id_.end()) return it->second;
+  if (auto it = consumer_by_id_.find(k); it != consumer_by_id_.end())
+    return it->second;
   if (auto it = consumer_by_username_.find(k); it != consumer_by_username_.end()) {
     return it->second;
   }

@@ -8,8 +8,6 @@
 // Built and destroyed on the main thread; read-only (shared by all workers) in between.
 #pragma once
 
-#include <sluice/filter.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +16,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
+#include <sluice/filter.h>
+
 #include "core/config/config.h"
 #include "core/filter_host/loader.h"
 
@@ -42,6 +43,8 @@ struct Instance {
   // Only while on_config_new runs (main thread): what config_error reported.
   bool configuring = false;
   std::vector<std::string> errors;
+  const config::Config* source = nullptr;  // for credentials_get
+  std::string scratch;                     // credentials_get's answer
 };
 
 // The filters one request runs, in order (priority descending, then name).
@@ -67,8 +70,8 @@ int ScopeRank(int route, int service, int consumer);
 // For a request on `route` (whose service is `service`, -1 for none) with `consumer` (-1 when
 // none is known), the index in `plugins` of the instance each plugin name uses: the enabled
 // match with the lowest ScopeRank (file order breaks ties). Unordered (sorted by name).
-std::vector<int> ResolvePlugins(const std::vector<config::Plugin>& plugins, int route,
-                                int service, int consumer);
+std::vector<int> ResolvePlugins(const std::vector<config::Plugin>& plugins, int route, int service,
+                                int consumer);
 
 // Chain order: higher priority first, then plugin name (so equal priorities are stable).
 bool RunsBefore(const Instance& a, const Instance& b);
@@ -83,8 +86,8 @@ class Chains {
  public:
   // Loads and configures every plugin of `config`. Errors are every problem found, one
   // "file:line:col: message" per line, in file order.
-  static absl::StatusOr<std::unique_ptr<Chains>> Build(const config::Config& config,
-                                                       Loader& loader, FilterHost& host);
+  static absl::StatusOr<std::unique_ptr<Chains>> Build(const config::Config& config, Loader& loader,
+                                                       FilterHost& host);
 
   Chains(const Chains&) = delete;
   Chains& operator=(const Chains&) = delete;
@@ -116,7 +119,7 @@ class Chains {
   std::vector<std::unique_ptr<Instance>> instances_;  // parallel to config.plugins
   std::vector<std::unique_ptr<Chain>> storage_;
   absl::flat_hash_map<std::string, const Chain*> interned_;
-  std::vector<const Chain*> by_route_;  // [0] = unrouted, [r + 1] = route r
+  std::vector<const Chain*> by_route_;                      // [0] = unrouted, [r + 1] = route r
   absl::flat_hash_map<int64_t, const Chain*> by_consumer_;  // key: route << 32 | consumer
   std::vector<ConsumerInfo> consumers_;
   absl::flat_hash_map<std::string, int> consumer_by_id_, consumer_by_username_,

@@ -26,12 +26,14 @@ bool SharedCounters::Add(absl::string_view key, int64_t delta, uint64_t ttl_ms, 
       absl::erase_if(shard.map, [now_ms](const auto& kv) {
         return kv.second.expires_ms != 0 && kv.second.expires_ms <= now_ms;
       });
-      if (shard.map.size() >= kMaxPerShard) return false;
+      if (shard.map.size() >= kMaxPerShard)
+        return false;
     }
     it = shard.map.emplace(std::string(key), Entry{0, ttl_ms == 0 ? 0 : now_ms + ttl_ms}).first;
   }
   it->second.value += delta;
-  if (out_value != nullptr) *out_value = it->second.value;
+  if (out_value != nullptr)
+    *out_value = it->second.value;
   return true;
 }
 

@@ -25,7 +25,8 @@ struct WorkerHost::Timer {
 
 bool Mailbox::Post(const Task& task) {
   absl::MutexLock lock(&mu_);
-  if (async_ == nullptr) return false;
+  if (async_ == nullptr)
+    return false;
   queue_.push_back(task);
   // Sent under the lock so the worker cannot close the handle in between.
   uv_async_send(async_);
@@ -50,40 +51,47 @@ WorkerHost::~WorkerHost() {
     std::swap(async, mailbox_->async_);
     dropped.swap(mailbox_->queue_);
   }
-  for (const Mailbox::Task& t : dropped) t.ref->Unref();
+  for (const Mailbox::Task& t : dropped)
+    t.ref->Unref();
   async->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(async),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-  for (Timer* t : timers_) CloseTimer(t);
+  for (Timer* t : timers_)
+    CloseTimer(t);
   timers_.clear();
-  if (current_worker == this) current_worker = nullptr;
+  if (current_worker == this)
+    current_worker = nullptr;
 }
 
 WorkerHost* WorkerHost::Current() { return current_worker; }
 
 void WorkerHost::OnAsync(uv_async_t* handle) {
   auto* self = static_cast<WorkerHost*>(handle->data);
-  if (self == nullptr) return;
+  if (self == nullptr)
+    return;
   std::deque<Mailbox::Task> tasks;
   {
     absl::MutexLock lock(&self->mailbox_->mu_);
     tasks.swap(self->mailbox_->queue_);
   }
-  for (const Mailbox::Task& t : tasks) self->RunTask(t);
+  for (const Mailbox::Task& t : tasks)
+    self->RunTask(t);
 }
 
 void WorkerHost::RunTask(const Mailbox::Task& task) {
   RequestRef* ref = task.ref;
   switch (task.kind) {
     case Mailbox::Kind::kResume:
-      if (ref->chain != nullptr && ref->slot != nullptr) ref->chain->ResumeFromRef(ref->slot);
+      if (ref->chain != nullptr && ref->slot != nullptr)
+        ref->chain->ResumeFromRef(ref->slot);
       break;
     case Mailbox::Kind::kPost:
       task.fn(ref->chain != nullptr ? reinterpret_cast<sluice_request*>(ref->slot) : nullptr,
               task.user_data);
       break;
     case Mailbox::Kind::kDeferred:
-      if (ref->chain != nullptr) ref->chain->RunDeferred();
+      if (ref->chain != nullptr)
+        ref->chain->RunDeferred();
       break;
   }
   ref->Unref();
@@ -91,8 +99,10 @@ void WorkerHost::RunTask(const Mailbox::Task& task) {
 
 sluice_status WorkerHost::StartTimer(uint64_t delay_ms, uint64_t repeat_ms, sluice_timer_fn fn,
                                      void* user_data, sluice_timer** out) {
-  if (fn == nullptr || out == nullptr) return SLUICE_ERR_INVALID;
-  if (current_worker != this) return SLUICE_ERR_WRONG_THREAD;
+  if (fn == nullptr || out == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (current_worker != this)
+    return SLUICE_ERR_WRONG_THREAD;
   auto* t = new Timer;
   t->worker = this;
   t->fn = fn;
@@ -125,8 +135,10 @@ void WorkerHost::CloseTimer(Timer* t) {
 
 sluice_status WorkerHost::CancelTimer(sluice_timer* timer) {
   auto* t = reinterpret_cast<Timer*>(timer);
-  if (t == nullptr) return SLUICE_ERR_INVALID;
-  if (current_worker != t->worker) return SLUICE_ERR_WRONG_THREAD;
+  if (t == nullptr)
+    return SLUICE_ERR_INVALID;
+  if (current_worker != t->worker)
+    return SLUICE_ERR_WRONG_THREAD;
   if (t->in_callback) {
     t->cancelled = true;
     uv_timer_stop(&t->handle);
@@ -140,7 +152,8 @@ sluice_status WorkerHost::CancelTimer(sluice_timer* timer) {
 WorkerFilters::WorkerFilters(WorkerHost& worker, const Chains& chains)
     : worker_(worker), chains_(chains), states_(chains.instances().size()) {
   for (const auto& in : chains.instances()) {
-    if (!in->configured || in->module->desc.on_worker_new == nullptr) continue;
+    if (!in->configured || in->module->desc.on_worker_new == nullptr)
+      continue;
     State& st = states_[in->index];
     sluice_status r = in->module->desc.on_worker_new(
         in->config, reinterpret_cast<sluice_worker*>(&worker), &st.state);
@@ -158,7 +171,8 @@ WorkerFilters::WorkerFilters(WorkerHost& worker, const Chains& chains)
 WorkerFilters::~WorkerFilters() {
   for (const auto& in : chains_.instances()) {
     const State& st = states_[in->index];
-    if (st.created) in->module->desc.on_worker_destroy(in->config, st.state);
+    if (st.created)
+      in->module->desc.on_worker_destroy(in->config, st.state);
   }
 }
 

@@ -4,9 +4,6 @@
 // turn), and the per-worker states of a config's filters (on_worker_new / on_worker_destroy).
 #pragma once
 
-#include <sluice/filter.h>
-#include <uv.h>
-
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -15,6 +12,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include <uv.h>
+
+#include <sluice/filter.h>
+
 #include "core/filter_host/registry.h"
 
 namespace sluice::filter_host {
@@ -33,7 +34,8 @@ struct RequestRef {
   RequestRef* next = nullptr;  // the chain's list of its refs
 
   void Unref() {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete this;
   }
 };
 
@@ -73,7 +75,9 @@ class WorkerHost {
   WorkerHost& operator=(const WorkerHost&) = delete;
 
   uv_loop_t* loop() const { return loop_; }
+
   int index() const { return index_; }
+
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
 
   // The WorkerHost of the calling thread, or nullptr (for thread checks).
@@ -111,8 +115,11 @@ class WorkerFilters {
   WorkerFilters& operator=(const WorkerFilters&) = delete;
 
   WorkerHost& worker() const { return worker_; }
+
   const Chains& chains() const { return chains_; }
+
   void* state(const Instance& in) const { return states_[in.index].state; }
+
   bool failed(const Instance& in) const { return states_[in.index].failed; }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+
 #include "core/common/strings.h"
 
 namespace sluice::http {
@@ -41,7 +42,8 @@ class HeaderMap {
   // The first field named `name` (case-insensitive), or nullptr.
   const HeaderField* Find(absl::string_view name) const {
     for (const auto& f : fields_) {
-      if (IEquals(f.name, name)) return &f;
+      if (IEquals(f.name, name))
+        return &f;
     }
     return nullptr;
   }
@@ -56,7 +58,8 @@ class HeaderMap {
   template <typename Fn>
   void ForEach(absl::string_view name, Fn&& fn) const {
     for (const auto& f : fields_) {
-      if (IEquals(f.name, name) && !fn(f.value)) return;
+      if (IEquals(f.name, name) && !fn(f.value))
+        return;
     }
   }
 

@@ -41,7 +41,8 @@ constexpr Known kKnown[] = {
 HeaderId ClassifyHeader(absl::string_view name) {
   // Most request headers are not special; rejecting on length and first letter first keeps the
   // common case to a couple of compares.
-  if (name.size() < 2 || name.size() > 18) return HeaderId::kOther;
+  if (name.size() < 2 || name.size() > 18)
+    return HeaderId::kOther;
   char first = static_cast<char>(name[0] | 0x20);
   for (const Known& k : kKnown) {
     if (k.name.size() == name.size() && k.name[0] == first && IEquals(k.name, name)) {

@@ -8,6 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+
 #include "core/common/strings.h"
 
 namespace sluice::http {
@@ -63,13 +64,15 @@ using ConnectionTokens = absl::InlinedVector<absl::string_view, 4>;
 inline void AddConnectionTokens(absl::string_view value, ConnectionTokens* out) {
   for (absl::string_view tok : absl::StrSplit(value, ',')) {
     tok = TrimOws(tok);
-    if (!tok.empty()) out->push_back(tok);
+    if (!tok.empty())
+      out->push_back(tok);
   }
 }
 
 inline bool NamedInConnection(absl::string_view name, const ConnectionTokens& tokens) {
   for (absl::string_view t : tokens) {
-    if (IEquals(t, name)) return true;
+    if (IEquals(t, name))
+      return true;
   }
   return false;
 }

@@ -6,15 +6,18 @@ namespace sluice::http {
 namespace {
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
 bool IsUnreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 // Drops the last segment of `out` (and its leading '/'), keeping at least "".
@@ -27,7 +30,8 @@ void PopSegment(std::string* out) {
 
 bool NormalizePath(absl::string_view raw, std::string* out) {
   out->clear();
-  if (raw.empty() || raw[0] != '/') return false;
+  if (raw.empty() || raw[0] != '/')
+    return false;
 
   // Pass 1 decodes unreserved escapes: dot-segment removal must see "%2E" as ".". The scratch
   // buffer is per thread so steady state allocates nothing.
@@ -39,10 +43,12 @@ bool NormalizePath(absl::string_view raw, std::string* out) {
       decoded.push_back(c);
       continue;
     }
-    if (i + 2 >= raw.size()) return false;
+    if (i + 2 >= raw.size())
+      return false;
     int hi = HexValue(raw[i + 1]);
     int lo = HexValue(raw[i + 2]);
-    if (hi < 0 || lo < 0) return false;
+    if (hi < 0 || lo < 0)
+      return false;
     unsigned char v = static_cast<unsigned char>(hi * 16 + lo);
     if (IsUnreserved(v)) {
       decoded.push_back(static_cast<char>(v));
@@ -62,21 +68,26 @@ bool NormalizePath(absl::string_view raw, std::string* out) {
   while (!in.empty()) {
     // `in` always starts with '/' here.
     size_t next = in.find('/', 1);
-    absl::string_view seg = in.substr(1, next == absl::string_view::npos ? in.size() - 1 : next - 1);
+    absl::string_view seg =
+        in.substr(1, next == absl::string_view::npos ? in.size() - 1 : next - 1);
     bool last = next == absl::string_view::npos;
     if (seg.empty() || seg == ".") {
-      if (last) out->push_back('/');
+      if (last)
+        out->push_back('/');
     } else if (seg == "..") {
       PopSegment(out);
-      if (last) out->push_back('/');
+      if (last)
+        out->push_back('/');
     } else {
       out->push_back('/');
       out->append(seg.data(), seg.size());
     }
-    if (last) break;
+    if (last)
+      break;
     in.remove_prefix(next);
   }
-  if (out->empty()) out->push_back('/');
+  if (out->empty())
+    out->push_back('/');
   return true;
 }
 

@@ -3,9 +3,9 @@
 // owned by a unique_ptr whose deleter calls uv_close and frees it there.
 #pragma once
 
-#include <uv.h>
-
 #include <memory>
+
+#include <uv.h>
 
 namespace sluice::loop {
 

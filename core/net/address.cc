@@ -33,7 +33,8 @@ std::string Address::ToString() const {
 
 bool ParseNumeric(absl::string_view host, int port, Address* out) {
   std::string h(host);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
+    h = h.substr(1, h.size() - 2);
   *out = Address();
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out->storage);
   if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
@@ -64,13 +65,14 @@ absl::StatusOr<ListenSpec> ParseListen(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("listen '", text, "': expected HOST:PORT"));
   }
   spec.host = std::string(rest.substr(0, colon));
-  if (!absl::SimpleAtoi(rest.substr(colon + 1), &spec.port) || spec.port < 0 ||
-      spec.port > 65535) {
+  if (!absl::SimpleAtoi(rest.substr(colon + 1), &spec.port) || spec.port < 0 || spec.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("listen '", text, "': bad port"));
   }
   std::string host = spec.host;
-  if (host == "*" || host.empty()) host = "0.0.0.0";
-  if (host == "localhost") host = "127.0.0.1";
+  if (host == "*" || host.empty())
+    host = "0.0.0.0";
+  if (host == "localhost")
+    host = "127.0.0.1";
   if (!ParseNumeric(host, spec.port, &spec.address)) {
     return absl::InvalidArgumentError(
         absl::StrCat("listen '", text, "': host must be a numeric address"));
@@ -80,7 +82,8 @@ absl::StatusOr<ListenSpec> ParseListen(absl::string_view text) {
 
 absl::Status CheckAvailable(const Address& address) {
   int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   int rc = ::bind(fd, address.sa(), address.len);
@@ -94,7 +97,8 @@ absl::Status CheckAvailable(const Address& address) {
 
 absl::StatusOr<int> OpenListener(const Address& address, int backlog) {
   int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||

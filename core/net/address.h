@@ -4,9 +4,8 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <string>
+#include <sys/socket.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

@@ -39,14 +39,16 @@ void AccessLog::Append(const AccessRecord& r) {
   }
   absl::StrAppend(&buf_, " total_ms=", r.total_ms, " route=", r.route.empty() ? "-" : r.route,
                   "\n");
-  if (buf_.size() > 12 * 1024) Flush();
+  if (buf_.size() > 12 * 1024)
+    Flush();
 }
 
 void AccessLog::Flush() {
   size_t off = 0;
   while (off < buf_.size()) {
     ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-    if (n <= 0) break;  // a full disk must not stall the proxy; the lines are dropped
+    if (n <= 0)
+      break;  // a full disk must not stall the proxy; the lines are dropped
     off += static_cast<size_t>(n);
   }
   buf_.clear();

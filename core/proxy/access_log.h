@@ -3,12 +3,11 @@
 // a busy worker pays one write(2) for many requests and an idle one shows each line at once.
 #pragma once
 
-#include <uv.h>
-
 #include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include <uv.h>
 
 namespace sluice::proxy {
 

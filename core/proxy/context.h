@@ -4,11 +4,11 @@
 // counters (read by the admin thread).
 #pragma once
 
-#include <uv.h>
-
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include <uv.h>
 
 #include "core/common/buffer_pool.h"
 #include "core/common/stats.h"
@@ -23,9 +23,9 @@ struct Exchange;
 
 // Limits and timeouts that are not per service (command line / defaults as nginx and Kong).
 struct Settings {
-  size_t max_header_bytes = 32 * 1024;   // request line + headers; 431 beyond
-  size_t max_header_count = 100;         // 431 beyond
-  uint64_t max_body_bytes = 0;           // 0 = unlimited (Kong's default); 413 beyond
+  size_t max_header_bytes = 32 * 1024;  // request line + headers; 431 beyond
+  size_t max_header_count = 100;        // 431 beyond
+  uint64_t max_body_bytes = 0;          // 0 = unlimited (Kong's default); 413 beyond
   uint64_t client_header_timeout_ms = 60000;
   uint64_t keepalive_timeout_ms = 60000;
   uint64_t client_send_timeout_ms = 60000;
@@ -60,7 +60,7 @@ struct WorkerContext {
   bool draining = false;
   uint32_t round_robin = 0;
   size_t sessions = 0;
-  Session* sessions_head = nullptr;        // every open session, for draining
+  Session* sessions_head = nullptr;       // every open session, for draining
   std::vector<Exchange*> free_exchanges;  // recycled per-request state
 
   // Installs a new snapshot; the old one is freed once its last request ends.
@@ -73,7 +73,8 @@ struct WorkerContext {
   }
 
   void Release(WorkerSnapshot* ws) {
-    if (--ws->inflight == 0 && ws->retired) delete ws;
+    if (--ws->inflight == 0 && ws->retired)
+      delete ws;
   }
 
   ~WorkerContext();

@@ -10,7 +10,8 @@
 namespace sluice::proxy {
 
 void WriteBatch::AddChunk(const char* data, size_t len) {
-  if (len == 0) return;
+  if (len == 0)
+    return;
   char* line = line_storage_[lines_++];
   int n = snprintf(line, sizeof line_storage_[0], "%zx\r\n", len);
   Add(line, static_cast<size_t>(n));
@@ -20,7 +21,8 @@ void WriteBatch::AddChunk(const char* data, size_t len) {
 
 void WriteBatch::Consume(size_t n) {
   unsigned first = 0;
-  while (first < count_ && n >= bufs_[first].len) n -= bufs_[first++].len;
+  while (first < count_ && n >= bufs_[first].len)
+    n -= bufs_[first++].len;
   if (first < count_) {
     bufs_[first].base += n;
     bufs_[first].len -= n;
@@ -32,7 +34,8 @@ void WriteBatch::Consume(size_t n) {
 
 size_t WriteBatch::bytes() const {
   size_t total = 0;
-  for (unsigned i = 0; i < count_; ++i) total += bufs_[i].len;
+  for (unsigned i = 0; i < count_; ++i)
+    total += bufs_[i].len;
   return total;
 }
 
@@ -82,13 +85,16 @@ void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
   current = ws;
   if (old != nullptr) {
     old->retired = true;
-    if (old->inflight == 0) delete old;
+    if (old->inflight == 0)
+      delete old;
   }
 }
 
 WorkerContext::~WorkerContext() {
-  for (Exchange* ex : free_exchanges) delete ex;
-  if (current != nullptr && current->inflight == 0) delete current;
+  for (Exchange* ex : free_exchanges)
+    delete ex;
+  if (current != nullptr && current->inflight == 0)
+    delete current;
   delete access_log;
 }
 

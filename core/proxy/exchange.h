@@ -4,14 +4,14 @@
 // free list, so steady-state requests allocate nothing.
 #pragma once
 
-#include <llhttp.h>
-#include <uv.h>
-
 #include <cstdint>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+#include <llhttp.h>
+#include <uv.h>
+
 #include "core/http/header_map.h"
 #include "core/http/known_headers.h"
 #include "core/proxy/context.h"
@@ -37,7 +37,8 @@ class WriteBatch {
   bool HasRoomForChunk() const { return count_ + 4 <= kMaxBufs; }
 
   void Add(const char* data, size_t len) {
-    if (len > 0) bufs_[count_++] = uv_buf_init(const_cast<char*>(data), len);
+    if (len > 0)
+      bufs_[count_++] = uv_buf_init(const_cast<char*>(data), len);
   }
 
   // Adds `data` framed as one chunk of the chunked transfer coding.
@@ -84,7 +85,7 @@ struct Exchange {
   bool req_complete = false;  // message complete seen by the parser
   bool is_head = false;
   bool idempotent = false;
-  bool wants_plain = false;  // Accept: text/plain, for gateway-generated errors
+  bool wants_plain = false;      // Accept: text/plain, for gateway-generated errors
   bool expect_continue = false;  // answer "100 Continue" ourselves once upstream is ready
   uint64_t req_body_bytes = 0;
   std::string norm_path;
@@ -119,8 +120,8 @@ struct Exchange {
   bool skipping_informational = false;
   bool resp_started = false;  // response head handed to the client
   bool resp_complete = false;
-  bool chunked_out = false;     // re-encoding the body as chunked for the client
-  bool close_after = false;     // close the client connection after this response
+  bool chunked_out = false;  // re-encoding the body as chunked for the client
+  bool close_after = false;  // close the client connection after this response
   bool up_reusable = false;
   std::string resp_head;
   WriteBatch resp_batch;

@@ -4,12 +4,12 @@
 #include "core/proxy/session.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cstring>
+#include <netinet/in.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+
 #include "core/common/log.h"
 #include "core/http/known_headers.h"
 #include "core/http/path.h"
@@ -59,7 +59,8 @@ Session::Session(WorkerContext* ctx) : ctx_(ctx) {
   parser_.data = this;
   ++ctx_->sessions;
   next = ctx_->sessions_head;
-  if (next) next->prev = this;
+  if (next)
+    next->prev = this;
   ctx_->sessions_head = this;
   WorkerStats::Add(ctx_->stats->connections_active, 1);
   WorkerStats::Bump(ctx_->stats->connections_accepted);
@@ -75,13 +76,18 @@ void Session::MaybeDelete() {
 
 Session::~Session() {
   if (ex_ != nullptr) {
-    if (ex_->up_buf != nullptr) ctx_->buffers.Put(ex_->up_buf);
+    if (ex_->up_buf != nullptr)
+      ctx_->buffers.Put(ex_->up_buf);
     delete ex_;
   }
-  if (in_ != nullptr) ctx_->buffers.Put(in_);
-  if (prev) prev->next = next;
-  if (next) next->prev = prev;
-  if (ctx_->sessions_head == this) ctx_->sessions_head = next;
+  if (in_ != nullptr)
+    ctx_->buffers.Put(in_);
+  if (prev)
+    prev->next = next;
+  if (next)
+    next->prev = prev;
+  if (ctx_->sessions_head == this)
+    ctx_->sessions_head = next;
   --ctx_->sessions;
   WorkerStats::Add(ctx_->stats->connections_active, -1);
 }
@@ -102,9 +108,10 @@ void Session::Accept(WorkerContext* ctx, uv_stream_t* server, int listen_port) {
   sockaddr_storage peer;
   int len = sizeof peer;
   if (uv_tcp_getpeername(&s->tcp_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-    const void* src = peer.ss_family == AF_INET6
-                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
-                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+    const void* src =
+        peer.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
     if (inet_ntop(peer.ss_family, src, s->peer_, sizeof s->peer_) != nullptr) {
       s->peer_len_ = static_cast<uint8_t>(strlen(s->peer_));
     }
@@ -124,13 +131,15 @@ void Session::Drain() {
 // --- reading ---------------------------------------------------------------------------------
 
 void Session::StartReading() {
-  if (reading_ || closing_) return;
+  if (reading_ || closing_)
+    return;
   reading_ = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
 }
 
 void Session::StopReading() {
-  if (!reading_) return;
+  if (!reading_)
+    return;
   reading_ = false;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
@@ -147,7 +156,8 @@ void Session::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   auto* s = static_cast<Session*>(stream->data);
-  if (s == nullptr || s->closing_) return;
+  if (s == nullptr || s->closing_)
+    return;
   if (nread > 0) {
     if (s->ex_ == nullptr && s->in_end_ == 0) {
       // First byte of a request on a kept-alive connection: the header clock starts now.
@@ -157,7 +167,8 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     s->ProcessInput();
     return;
   }
-  if (nread == 0) return;
+  if (nread == 0)
+    return;
   if (nread == UV_ENOBUFS) {
     if (s->ex_ != nullptr && s->ex_->head_done) {
       s->StopReading();  // body bytes wait until the buffer drains
@@ -177,7 +188,8 @@ void Session::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 }
 
 void Session::CompactInput() {
-  if (in_ == nullptr) return;
+  if (in_ == nullptr)
+    return;
   if (parse_pos_ == in_end_) {
     in_end_ = parse_pos_ = 0;
     return;
@@ -203,8 +215,10 @@ void Session::ReleaseReadBuffer() {
 void Session::ProcessInput() {
   while (!closing_ && parse_pos_ < in_end_) {
     if (ex_ != nullptr && ex_->head_done) {
-      if (ex_->phase != Phase::kUpstream) return;  // the body waits for the upstream
-      if (ex_->up_write_pending || ex_->req_complete || !ex_->req_batch.empty()) break;
+      if (ex_->phase != Phase::kUpstream)
+        return;  // the body waits for the upstream
+      if (ex_->up_write_pending || ex_->req_complete || !ex_->req_batch.empty())
+        break;
     }
     llhttp_errno_t err = llhttp_execute(&parser_, in_ + parse_pos_, in_end_ - parse_pos_);
     if (err == HPE_OK) {
@@ -230,24 +244,29 @@ void Session::ProcessInput() {
     if (ex_ != nullptr && ex_->head_done && ex_->phase == Phase::kHead) {
       // A body stays in the socket until the upstream can take it. Without one, reading goes
       // on (pipelined bytes just queue up), saving libuv an epoll_ctl pair per request.
-      if (ex_->req_has_body) StopReading();
+      if (ex_->req_has_body)
+        StopReading();
       StartRequest();
       return;  // resumed once the upstream is ready for the body
     }
   }
-  if (closing_) return;
+  if (closing_)
+    return;
   if (ex_ == nullptr || !ex_->head_done) {
     // A head in progress must stay where it is: the parser's views point into it.
-    if (ex_ == nullptr) CompactInput();
+    if (ex_ == nullptr)
+      CompactInput();
     if (in_end_ > ctx_->settings.max_header_bytes) {
       Reply(431, http::DefaultMessage(431), true);
       return;
     }
-    if (ex_ == nullptr) ReleaseReadBuffer();
+    if (ex_ == nullptr)
+      ReleaseReadBuffer();
     StartReading();
     return;
   }
-  if (ex_->phase != Phase::kUpstream) return;
+  if (ex_->phase != Phase::kUpstream)
+    return;
   if (!ex_->req_batch.empty() && !ex_->up_write_pending) {
     SendToUpstream();
     return;
@@ -256,7 +275,8 @@ void Session::ProcessInput() {
     StopReading();  // backpressure: the upstream has not taken the last batch yet
     return;
   }
-  if (ex_->req_complete) return;  // pipelined bytes wait in the buffer for this response
+  if (ex_->req_complete)
+    return;  // pipelined bytes wait in the buffer for this response
   CompactInput();
   StartReading();
 }
@@ -288,20 +308,23 @@ int Session::OnUrl(llhttp_t* p, const char* at, size_t len) {
 // not forwarded, and the head's buffer has moved on, so they are ignored.
 int Session::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
   Exchange* ex = From(p)->ex_;
-  if (!ex->head_done) ExtendView(&ex->field, at, len);
+  if (!ex->head_done)
+    ExtendView(&ex->field, at, len);
   return 0;
 }
 
 int Session::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
   Exchange* ex = From(p)->ex_;
-  if (!ex->head_done) ExtendView(&ex->value, at, len);
+  if (!ex->head_done)
+    ExtendView(&ex->value, at, len);
   return 0;
 }
 
 int Session::OnHeaderValueComplete(llhttp_t* p) {
   Session* s = From(p);
   Exchange* ex = s->ex_;
-  if (ex->head_done) return 0;
+  if (ex->head_done)
+    return 0;
   if (ex->req_headers.size() >= s->ctx_->settings.max_header_count) {
     s->reject_status_ = 431;
     return -1;
@@ -323,7 +346,8 @@ int Session::OnHeadersComplete(llhttp_t* p) {
   // Upgrades (WebSocket, h2c) are not proxied: the request goes as a plain one without its
   // Upgrade/Connection fields, and the connection closes after the answer, since whatever the
   // client sends next is not HTTP/1.1 we could read.
-  if (p->upgrade) ex->close_after = true;
+  if (p->upgrade)
+    ex->close_after = true;
   ex->idempotent = IsIdempotent(ex->method);
   uint64_t max_body = s->ctx_->settings.max_body_bytes;
   if (max_body > 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
@@ -361,7 +385,8 @@ int Session::OnChunkHeader(llhttp_t* p) {
 int Session::OnMessageComplete(llhttp_t* p) {
   Session* s = From(p);
   Exchange* ex = s->ex_;
-  if (ex->req_chunked) ex->req_batch.AddLastChunk();
+  if (ex->req_chunked)
+    ex->req_batch.AddLastChunk();
   ex->req_complete = true;
   return HPE_PAUSED;
 }
@@ -422,8 +447,7 @@ void Session::StartRequest() {
     Reply(503, "name resolution failed", ex->req_has_body);
     return;
   }
-  ex->endpoint =
-      &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
+  ex->endpoint = &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
   router::BuildUpstreamPath(ex->service->path, ex->route->strip_path, ex->route->path_handling,
                             ex->norm_path, ex->match.matched_prefix, &ex->up_path);
   if (has_query) {
@@ -443,9 +467,11 @@ void Session::Reply(int status, absl::string_view message, bool close) {
     Close();  // an interim "100 Continue" is still queued on the one client write request
     return;
   }
-  if (ex_ == nullptr) OnMessageBegin(&parser_);
+  if (ex_ == nullptr)
+    OnMessageBegin(&parser_);
   Exchange* ex = ex_;
-  if (ex->up != nullptr) ReleaseUpstream(false);
+  if (ex->up != nullptr)
+    ReleaseUpstream(false);
   ex->phase = Phase::kReplying;
   ex->status = status;
   ex->close_after = ex->close_after || close || !ex->keep_alive;
@@ -471,7 +497,8 @@ bool Session::WriteNow(uv_stream_t* stream, WriteBatch* batch, uv_write_t* req, 
   // pipelined requests from recursing without limit (past it, libuv's callback takes over).
   if (sync_depth_ < kMaxSyncDepth) {
     int n = uv_try_write(stream, batch->bufs(), batch->count());
-    if (n >= 0 && static_cast<size_t>(n) == batch->bytes()) return true;
+    if (n >= 0 && static_cast<size_t>(n) == batch->bytes())
+      return true;
     if (n > 0) {
       batch->Consume(static_cast<size_t>(n));
     } else if (n < 0 && n != UV_EAGAIN) {
@@ -527,7 +554,8 @@ void Session::ClientWriteDone() {
   if (!ex->resp_started) {
     // That was the interim "100 Continue"; the body may now flow and the response may wait.
     ProcessInput();
-    if (!closing_ && ex_ == ex && ex->phase == Phase::kUpstream) ParseResponse();
+    if (!closing_ && ex_ == ex && ex->phase == Phase::kUpstream)
+      ParseResponse();
     return;
   }
   // Backpressure: upstream reading was paused while this write was in flight.
@@ -549,7 +577,8 @@ void Session::FinishExchange() {
     r.bytes_sent = ex->bytes_sent;
     r.upstream_ms = ex->upstream_start_ms ? static_cast<int64_t>(now - ex->upstream_start_ms) : -1;
     r.total_ms = now - ex->start_ms;
-    if (ex->route != nullptr) r.route = ex->route->name.empty() ? ex->route->id : ex->route->name;
+    if (ex->route != nullptr)
+      r.route = ex->route->name.empty() ? ex->route->id : ex->route->name;
     ctx_->access_log->Append(r);
   }
   if (ex->up != nullptr) {
@@ -594,7 +623,8 @@ void Session::ArmTimer(uint64_t ms) { uv_timer_start(&timer_, OnTimer, ms, 0); }
 
 void Session::OnTimer(uv_timer_t* t) {
   auto* s = static_cast<Session*>(t->data);
-  if (s == nullptr || s->closing_) return;
+  if (s == nullptr || s->closing_)
+    return;
   Exchange* ex = s->ex_;
   if (ex == nullptr) {
     s->Close();  // idle keep-alive connection
@@ -625,15 +655,18 @@ void Session::OnTimer(uv_timer_t* t) {
 }
 
 void Session::Close() {
-  if (closing_) return;
+  if (closing_)
+    return;
   closing_ = true;
   if (ex_ != nullptr) {
-    if (ex_->up != nullptr) ReleaseUpstream(false);
+    if (ex_->up != nullptr)
+      ReleaseUpstream(false);
     if (ex_->up_buf != nullptr) {
       ctx_->buffers.Put(ex_->up_buf);
       ex_->up_buf = nullptr;
     }
-    if (ex_->snap != nullptr) ctx_->Release(ex_->snap);
+    if (ex_->snap != nullptr)
+      ctx_->Release(ex_->snap);
     ex_->snap = nullptr;
     // A write may still reference the exchange's buffers: it is freed with the session.
   }

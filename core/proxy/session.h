@@ -4,12 +4,12 @@
 // session holds no read buffer and no exchange: only its socket, timer and parser.
 #pragma once
 
-#include <llhttp.h>
-#include <uv.h>
-
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include <llhttp.h>
+#include <uv.h>
+
 #include "core/proxy/context.h"
 #include "core/proxy/exchange.h"
 
@@ -92,6 +92,7 @@ class Session {
   void UpstreamFailed(int status, bool may_retry);
   void ReleaseUpstream(bool reusable);
   void ArmUpstreamTimer();
+
   uint64_t NowMs() const { return uv_now(ctx_->loop); }
 
   WorkerContext* ctx_;
@@ -99,16 +100,17 @@ class Session {
   uv_timer_t timer_;
   llhttp_t parser_;
   Exchange* ex_ = nullptr;
-  char* in_ = nullptr;       // read buffer from ctx_->buffers, only while bytes are pending
-  uint32_t in_end_ = 0;      // bytes held in in_
-  uint32_t parse_pos_ = 0;   // bytes of in_ already parsed
+  char* in_ = nullptr;      // read buffer from ctx_->buffers, only while bytes are pending
+  uint32_t in_end_ = 0;     // bytes held in in_
+  uint32_t parse_pos_ = 0;  // bytes of in_ already parsed
   uint8_t open_handles_ = 0;
   bool reading_ = false;
   bool closing_ = false;
   bool client_write_pending_ = false;
   bool parse_error_ = false;
   uint8_t sync_depth_ = 0;
-  uint16_t reject_status_ = 0;  // set by a parser callback that refuses the request (413, 431)  // nesting of completions run inline by WriteNow
+  uint16_t reject_status_ = 0;  // set by a parser callback that refuses the request (413, 431)  //
+                                // nesting of completions run inline by WriteNow
   static constexpr uint8_t kMaxSyncDepth = 4;
   uint8_t peer_len_ = 0;
   uint16_t listen_port_ = 0;

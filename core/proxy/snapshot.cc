@@ -5,20 +5,23 @@
 #include <string.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "core/common/log.h"
 
 namespace sluice::proxy {
 namespace {
 
 std::string HostHeader(absl::string_view host, int port, bool https) {
-  if ((!https && port == 80) || (https && port == 443)) return std::string(host);
+  if ((!https && port == 80) || (https && port == 443))
+    return std::string(host);
   bool v6 = host.find(':') != absl::string_view::npos;
   return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
 }
 
 // Resolves `host` to its first address (numeric hosts need no lookup).
 bool Resolve(const std::string& host, int port, net::Address* out) {
-  if (net::ParseNumeric(host, port, out)) return true;
+  if (net::ParseNumeric(host, port, out))
+    return true;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -49,7 +52,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
   // The router may point into the config, so compile it where it will live.
   snap->config = std::move(config);
   auto router = router::Router::Compile(snap->config);
-  if (!router.ok()) return router.status();
+  if (!router.ok())
+    return router.status();
   snap->router = std::move(router).value();
 
   for (const config::Service& s : snap->config.services) {
@@ -62,16 +66,19 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
     sr.retries = s.retries;
     const config::Upstream* upstream = nullptr;
     for (const auto& u : snap->config.upstreams) {
-      if (u.name == s.host) upstream = &u;
+      if (u.name == s.host)
+        upstream = &u;
     }
     if (upstream != nullptr) {
       // A minimal balancer until the upstreams work lands: every target with weight > 0, in
       // order, picked round-robin by the worker.
       sr.via_upstream = true;
       for (const config::Target& t : upstream->targets) {
-        if (t.weight == 0) continue;
+        if (t.weight == 0)
+          continue;
         Endpoint e;
-        if (!Resolve(t.host, t.port, &e.address)) continue;
+        if (!Resolve(t.host, t.port, &e.address))
+          continue;
         e.host_header = upstream->host_header.empty()
                             ? HostHeader(t.host, t.port, sr.https)
                             : HostHeader(upstream->host_header, s.port, sr.https);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "core/config/config.h"
 #include "core/net/address.h"
 #include "core/router/router.h"
@@ -24,9 +25,9 @@ struct Endpoint {
 };
 
 struct ServiceRoute {
-  std::string path;  // service path, "" when none
+  std::string path;                 // service path, "" when none
   std::vector<Endpoint> endpoints;  // empty: resolution failed (503 name resolution failed)
-  bool via_upstream = false;       // host named an `upstreams` entry
+  bool via_upstream = false;        // host named an `upstreams` entry
   bool https = false;
   uint64_t connect_timeout_ms = 60000;
   uint64_t write_timeout_ms = 60000;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
 #include "core/http/known_headers.h"
 #include "core/http/reply.h"
 #include "core/proxy/session.h"
@@ -101,13 +102,16 @@ void Session::BuildUpstreamHead() {
       case http::HeaderId::kVia:
         continue;
       case http::HeaderId::kExpect:
-        if (ex->expect_continue) continue;
+        if (ex->expect_continue)
+          continue;
         break;
       default:
-        if (http::IsHopByHop(id)) continue;
+        if (http::IsHopByHop(id))
+          continue;
         break;
     }
-    if (!ex->connection_tokens.empty() && http::NamedInConnection(f.name, ex->connection_tokens)) continue;
+    if (!ex->connection_tokens.empty() && http::NamedInConnection(f.name, ex->connection_tokens))
+      continue;
     AppendHeader(&out, f.name, f.value);
   }
 
@@ -132,8 +136,8 @@ void Session::BuildUpstreamHead() {
     host_only = host_only.substr(0, colon);
   }
   absl::string_view raw_path = ex->target.substr(0, ex->target.find('?'));
-  absl::StrAppend(&out, "X-Forwarded-Host: ", host_only, "\r\nX-Forwarded-Port: ",
-                  listen_port_, "\r\nX-Forwarded-Path: ", raw_path, "\r\n");
+  absl::StrAppend(&out, "X-Forwarded-Host: ", host_only, "\r\nX-Forwarded-Port: ", listen_port_,
+                  "\r\nX-Forwarded-Path: ", raw_path, "\r\n");
   absl::string_view prefix = ex->match.matched_prefix;
   if (ex->route->strip_path && !prefix.empty() && prefix != "/") {
     absl::StrAppend(&out, "X-Forwarded-Prefix: ", prefix, "\r\n");
@@ -159,10 +163,10 @@ void Session::ConnectUpstream() {
   Exchange* ex = ex_;
   ex->phase = Phase::kConnecting;
   ++ex->attempts;
-  if (ex->upstream_start_ms == 0) ex->upstream_start_ms = NowMs();
+  if (ex->upstream_start_ms == 0)
+    ex->upstream_start_ms = NowMs();
   if (ex->attempts > 1) {
-    ex->endpoint =
-        &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
+    ex->endpoint = &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
   }
   if (upstream::Connection* c = ctx_->pool.AcquireIdle(ex->endpoint->address)) {
     ex->up = c;
@@ -182,7 +186,8 @@ void Session::ConnectUpstream() {
 
 void Session::OnUpstreamConnect(void* owner, int status) {
   auto* s = static_cast<Session*>(owner);
-  if (s->closing_) return;
+  if (s->closing_)
+    return;
   if (status != 0) {
     WorkerStats::Bump(s->ctx_->stats->upstream_connect_failures);
     s->UpstreamFailed(502, true);
@@ -210,8 +215,8 @@ void Session::StartUpstreamIO() {
     client_write_pending_ = true;
     ex->client_wreq.data = this;
     uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof kContinue - 1);
-    if (uv_write(&ex->client_wreq, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1,
-                 OnClientWrite) != 0) {
+    if (uv_write(&ex->client_wreq, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, OnClientWrite) !=
+        0) {
       client_write_pending_ = false;
       Close();
       return;
@@ -239,7 +244,8 @@ void Session::SendToUpstream() {
     return;
   }
   ex->up_write_pending = true;
-  if (!ex->req_complete) StopReading();  // body backpressure; a finished request keeps reading
+  if (!ex->req_complete)
+    StopReading();  // body backpressure; a finished request keeps reading
   ArmUpstreamTimer();
 }
 
@@ -251,11 +257,12 @@ void Session::OnUpstreamWrite(uv_write_t* req, int status) {
     s->MaybeDelete();
     return;
   }
-  if (status == UV_ECANCELED || ex->up == nullptr) return;  // we closed that connection
+  if (status == UV_ECANCELED || ex->up == nullptr)
+    return;  // we closed that connection
   if (status != 0) {
     if (!ex->resp_started) {
-      s->UpstreamFailed(502, ex->up->reused && ex->idempotent && !ex->req_has_body &&
-                                 ex->status == 0);
+      s->UpstreamFailed(502,
+                        ex->up->reused && ex->idempotent && !ex->req_has_body && ex->status == 0);
     } else {
       s->Close();
     }
@@ -268,14 +275,16 @@ void Session::UpstreamWriteDone() {
   Exchange* ex = ex_;
   ex->req_batch.Clear();
   ArmUpstreamTimer();
-  if (!ex->req_complete) ProcessInput();  // more body to read from the client
+  if (!ex->req_complete)
+    ProcessInput();  // more body to read from the client
 }
 
 // --- receiving ---------------------------------------------------------------------------------
 
 void Session::ReadUpstream() {
   Exchange* ex = ex_;
-  if (ex->up != nullptr) upstream::ReadWith(ex->up, OnUpstreamAlloc, OnUpstreamRead);
+  if (ex->up != nullptr)
+    upstream::ReadWith(ex->up, OnUpstreamAlloc, OnUpstreamRead);
 }
 
 void Session::OnUpstreamAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -290,7 +299,8 @@ void Session::OnUpstreamAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void Session::OnUpstreamRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   auto* s = static_cast<Session*>(stream->data);
-  if (nread == 0 || s->closing_) return;
+  if (nread == 0 || s->closing_)
+    return;
   Exchange* ex = s->ex_;
   if (nread > 0) {
     ex->up_end += static_cast<uint32_t>(nread);
@@ -322,12 +332,13 @@ void Session::ParseResponse() {
   if (client_write_pending_ || ex->up == nullptr) {
     // Backpressure: the upstream waits while the client drains. A complete response keeps its
     // read armed, so a pooled connection costs no epoll_ctl per request.
-    if (ex->up != nullptr && !ex->resp_complete) upstream::StopReads(ex->up);
+    if (ex->up != nullptr && !ex->resp_complete)
+      upstream::StopReads(ex->up);
     return;
   }
   if (ex->up_parse_pos < ex->up_end && !ex->resp_complete) {
-    llhttp_errno_t err = llhttp_execute(&ex->rparser, ex->up_buf + ex->up_parse_pos,
-                                        ex->up_end - ex->up_parse_pos);
+    llhttp_errno_t err =
+        llhttp_execute(&ex->rparser, ex->up_buf + ex->up_parse_pos, ex->up_end - ex->up_parse_pos);
     if (err == HPE_OK) {
       ex->up_parse_pos = ex->up_end;
     } else if (err == HPE_PAUSED) {
@@ -343,7 +354,8 @@ void Session::ParseResponse() {
     }
   }
   if (!ex->resp_batch.empty()) {
-    if (!ex->resp_complete) upstream::StopReads(ex->up);
+    if (!ex->resp_complete)
+      upstream::StopReads(ex->up);
     ArmTimer(ctx_->settings.client_send_timeout_ms);
     WriteToClient();
     return;
@@ -354,7 +366,8 @@ void Session::ParseResponse() {
   }
   // Everything parsed was written: the buffer can be reused from its start, unless it still
   // holds a partial response head that the header views point into.
-  if (ex->resp_started && ex->up_parse_pos == ex->up_end) ex->up_end = ex->up_parse_pos = 0;
+  if (ex->resp_started && ex->up_parse_pos == ex->up_end)
+    ex->up_end = ex->up_parse_pos = 0;
   if (ex->up_parse_pos < ex->up_end && ex->up_end == BufferPool::kBufferSize) {
     UpstreamFailed(502, false);  // a response head larger than the buffer
     return;
@@ -374,20 +387,24 @@ int Session::OnRespStatus(llhttp_t* p, const char* at, size_t len) {
 // bytes are no longer where the head was, so they are ignored.
 int Session::OnRespHeaderField(llhttp_t* p, const char* at, size_t len) {
   Exchange* ex = From(p)->ex_;
-  if (!ex->resp_started) ExtendView(&ex->resp_field, at, len);
+  if (!ex->resp_started)
+    ExtendView(&ex->resp_field, at, len);
   return 0;
 }
 
 int Session::OnRespHeaderValue(llhttp_t* p, const char* at, size_t len) {
   Exchange* ex = From(p)->ex_;
-  if (!ex->resp_started) ExtendView(&ex->resp_value, at, len);
+  if (!ex->resp_started)
+    ExtendView(&ex->resp_value, at, len);
   return 0;
 }
 
 int Session::OnRespHeaderValueComplete(llhttp_t* p) {
   Exchange* ex = From(p)->ex_;
-  if (ex->resp_started) return 0;
-  if (ex->resp_headers.size() >= 200) return -1;
+  if (ex->resp_started)
+    return 0;
+  if (ex->resp_headers.size() >= 200)
+    return -1;
   ex->resp_headers.Add(ex->resp_field, TrimOws(ex->resp_value));
   ex->resp_field = ex->resp_value = absl::string_view();
   return 0;
@@ -398,7 +415,8 @@ int Session::OnRespHeadersComplete(llhttp_t* p) {
   Exchange* ex = s->ex_;
   ex->status = llhttp_get_status_code(p);
   if (ex->status < 200) {
-    if (ex->status == 101) return -1;  // we never asked for an upgrade
+    if (ex->status == 101)
+      return -1;  // we never asked for an upgrade
     // Interim responses (100, 103) are not relayed; the final one follows.
     ex->skipping_informational = true;
     return 0;
@@ -433,7 +451,8 @@ int Session::OnRespMessageComplete(llhttp_t* p) {
     ex->resp_reason = absl::string_view();
     return 0;
   }
-  if (ex->chunked_out) ex->resp_batch.AddLastChunk();
+  if (ex->chunked_out)
+    ex->resp_batch.AddLastChunk();
   ex->resp_complete = true;
   ex->up_reusable = llhttp_should_keep_alive(p) != 0;
   return HPE_PAUSED;
@@ -457,12 +476,14 @@ void Session::BuildResponseHead() {
   }
   for (const http::HeaderField& f : ex->resp_headers) {
     http::HeaderId id = http::ClassifyHeader(f.name);
-    if (http::IsHopByHop(id)) continue;
+    if (http::IsHopByHop(id))
+      continue;
     if (id == http::HeaderId::kVia) {
       prior_via = f.value;
       continue;
     }
-    if (!named.empty() && http::NamedInConnection(f.name, named)) continue;
+    if (!named.empty() && http::NamedInConnection(f.name, named))
+      continue;
     AppendHeader(&out, f.name, f.value);
   }
   const llhttp_t& rp = ex->rparser;
@@ -483,12 +504,13 @@ void Session::BuildResponseHead() {
     out.append("Via: 1.1 sluice\r\n");
   }
   if (ctx_->settings.latency_headers) {
-    absl::StrAppend(&out, "X-Sluice-Upstream-Latency: ",
-                    ex->upstream_headers_ms - ex->upstream_start_ms,
+    absl::StrAppend(&out,
+                    "X-Sluice-Upstream-Latency: ", ex->upstream_headers_ms - ex->upstream_start_ms,
                     "\r\nX-Sluice-Proxy-Latency: ", ex->upstream_start_ms - ex->start_ms, "\r\n");
   }
   // Draining, or an early answer while the body is still coming: this connection ends here.
-  if (ctx_->draining || !ex->req_complete) ex->close_after = true;
+  if (ctx_->draining || !ex->req_complete)
+    ex->close_after = true;
   if (ex->close_after || !ex->keep_alive) {
     out.append("Connection: close\r\n");
   } else if (ex->http10) {
@@ -501,7 +523,8 @@ void Session::BuildResponseHead() {
 
 void Session::UpstreamFailed(int status, bool may_retry) {
   Exchange* ex = ex_;
-  if (ex->up != nullptr) ReleaseUpstream(false);
+  if (ex->up != nullptr)
+    ReleaseUpstream(false);
   if (may_retry && ex->attempts <= ex->service->retries && !ex->resp_started &&
       !ex->up_write_pending) {
     ex->status = 0;

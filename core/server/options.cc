@@ -37,7 +37,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
     i = 2;
   }
   auto value = [&](absl::string_view flag) -> absl::StatusOr<std::string> {
-    if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(flag, ": missing value"));
+    if (i + 1 >= argc)
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": missing value"));
     return std::string(argv[++i]);
   };
   for (; i < argc; ++i) {
@@ -50,37 +51,46 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.command = Options::Command::kVersion;
       return o;
     } else if (a == "-c" || a == "--config") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.config_path = *v;
     } else if (a == "--listen") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.listen.push_back(*v);
     } else if (a == "--admin-listen") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.admin_listen = *v;
     } else if (a == "--workers") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       if (!absl::SimpleAtoi(*v, &o.workers) || o.workers < 1 || o.workers > 256) {
         return absl::InvalidArgumentError(
             absl::StrCat("--workers: expected a number from 1 to 256, got '", *v, "'"));
       }
     } else if (a == "--filters-dir") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.filters_dir = *v;
     } else if (a == "--access-log") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.access_log = *v;
     } else if (a == "--log-level") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       o.log_level = *v;
     } else if (a == "--client-max-body-size") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       if (!absl::SimpleAtoi(*v, &o.client_max_body_size)) {
         return absl::InvalidArgumentError(
             absl::StrCat("--client-max-body-size: expected a number of bytes, got '", *v, "'"));
       }
     } else if (a == "--client-header-timeout") {
-      if (!(v = value(a)).ok()) return v.status();
+      if (!(v = value(a)).ok())
+        return v.status();
       if (!absl::SimpleAtoi(*v, &o.client_header_timeout_ms) || o.client_header_timeout_ms == 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             "--client-header-timeout: expected milliseconds greater than 0, got '", *v, "'"));
@@ -89,7 +99,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "'"));
     }
   }
-  if (o.config_path.empty()) return absl::InvalidArgumentError("-c FILE is required");
+  if (o.config_path.empty())
+    return absl::InvalidArgumentError("-c FILE is required");
   return o;
 }
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/server/server.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdio>
+#include <fcntl.h>
 #include <memory>
+#include <signal.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "core/admin/admin_server.h"
 #include "core/common/log.h"
 #include "core/config/loader.h"
@@ -22,7 +22,8 @@ namespace sluice::server {
 namespace {
 
 void PrintErrors(const std::vector<config::Error>& errors) {
-  for (const config::Error& e : errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  for (const config::Error& e : errors)
+    std::fprintf(stderr, "%s\n", e.ToString().c_str());
 }
 
 // Loads and compiles the config file; logs and returns nullptr when it is invalid.
@@ -58,7 +59,8 @@ class Server {
 
     std::vector<net::ListenSpec> listens;
     std::vector<std::string> addrs = options_.listen;
-    if (addrs.empty()) addrs.push_back("0.0.0.0:8000");
+    if (addrs.empty())
+      addrs.push_back("0.0.0.0:8000");
     for (const std::string& a : addrs) {
       auto spec = net::ParseListen(a);
       if (!spec.ok()) {
@@ -72,7 +74,8 @@ class Server {
       listens.push_back(*spec);
     }
     snapshot_ = LoadSnapshot(options_.config_path, ++version_);
-    if (snapshot_ == nullptr) return 1;
+    if (snapshot_ == nullptr)
+      return 1;
 
     int log_fd = -1;
     if (options_.access_log == "-") {
@@ -85,8 +88,9 @@ class Server {
       }
     }
 
-    int n = options_.workers > 0 ? options_.workers
-                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = options_.workers > 0
+                ? options_.workers
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int i = 0; i < n; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, settings_, log_fd));
       absl::Status st = workers_.back()->Start(listens, snapshot_);
@@ -124,13 +128,14 @@ class Server {
           signum);
       signals_.push_back(sig);
     }
-    log::Info("sluice %s: %d workers, proxy on %s, admin on %s", SLUICE_VERSION, n,
-              addrs.front(), options_.admin_listen);
+    log::Info("sluice %s: %d workers, proxy on %s, admin on %s", SLUICE_VERSION, n, addrs.front(),
+              options_.admin_listen);
     uv_run(&loop_, UV_RUN_DEFAULT);
     StopWorkers();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
-    if (log_fd > STDERR_FILENO) ::close(log_fd);
+    if (log_fd > STDERR_FILENO)
+      ::close(log_fd);
     log::Info("stopped");
     return 0;
   }
@@ -142,7 +147,8 @@ class Server {
       return;
     }
     log::Info("signal %d: draining", signum);
-    for (auto& w : workers_) w->Drain();
+    for (auto& w : workers_)
+      w->Drain();
     // The workers finish in-flight requests on their own; the main loop just stops.
     for (uv_signal_t* s : signals_) {
       uv_close(reinterpret_cast<uv_handle_t*>(s),
@@ -160,13 +166,16 @@ class Server {
     }
     ++version_;
     snapshot_ = snap;
-    for (auto& w : workers_) w->Publish(snap);
+    for (auto& w : workers_)
+      w->Publish(snap);
     log::Info("config version %d loaded from %s", version_, options_.config_path);
   }
 
   void StopWorkers() {
-    for (auto& w : workers_) w->Drain();
-    for (auto& w : workers_) w->Join();
+    for (auto& w : workers_)
+      w->Drain();
+    for (auto& w : workers_)
+      w->Join();
     workers_.clear();
   }
 
@@ -175,7 +184,8 @@ class Server {
       return {405, "application/json", R"({"message":"Method not allowed"})"};
     }
     std::vector<const WorkerStats*> stats;
-    for (auto& w : workers_) stats.push_back(&w->stats());
+    for (auto& w : workers_)
+      stats.push_back(&w->stats());
     if (path == "/status") {
       return {200, "application/json", StatusJson(stats, version_, snapshot_->config)};
     }

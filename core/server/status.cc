@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/server/status.h"
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
+#include <nlohmann/json.hpp>
 
 namespace sluice::server {
 namespace {
@@ -25,7 +24,8 @@ Totals Sum(const std::vector<const WorkerStats*>& workers) {
     t.accepted += w->connections_accepted.load(r);
     t.active += w->connections_active.load(r);
     t.requests += w->requests.load(r);
-    for (int i = 0; i < 6; ++i) t.by_class[i] += w->responses_by_class[i].load(r);
+    for (int i = 0; i < 6; ++i)
+      t.by_class[i] += w->responses_by_class[i].load(r);
     t.connect_failures += w->upstream_connect_failures.load(r);
     t.timeouts += w->upstream_timeouts.load(r);
     t.upstream_opened += w->upstream_connections_opened.load(r);
@@ -67,8 +67,8 @@ std::string MetricsText(const std::vector<const WorkerStats*>& workers, uint64_t
                   "# TYPE sluice_requests_total counter\n");
   static constexpr const char* kClass[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (int i = 0; i < 6; ++i) {
-    absl::StrAppend(&out, "sluice_requests_total{status_class=\"", kClass[i], "\"} ",
-                    t.by_class[i], "\n");
+    absl::StrAppend(&out, "sluice_requests_total{status_class=\"", kClass[i], "\"} ", t.by_class[i],
+                    "\n");
   }
   absl::StrAppend(&out,
                   "# HELP sluice_upstream_connect_failures_total Failed upstream connects.\n"

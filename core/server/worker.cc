@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/server/worker.h"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <unistd.h>
 
 #include "core/common/log.h"
 #include "core/proxy/access_log.h"
@@ -16,21 +15,25 @@ Worker::Worker(int id, const proxy::Settings& settings, int access_log_fd)
 
 Worker::~Worker() {
   Join();
-  for (int fd : listen_fds_) ::close(fd);
+  for (int fd : listen_fds_)
+    ::close(fd);
 }
 
 absl::Status Worker::Start(const std::vector<net::ListenSpec>& listens,
                            std::shared_ptr<const proxy::Snapshot> snap) {
   for (const net::ListenSpec& spec : listens) {
-    if (spec.ssl) return absl::UnimplementedError("listen " + spec.host + ": ssl is not supported yet");
+    if (spec.ssl)
+      return absl::UnimplementedError("listen " + spec.host + ": ssl is not supported yet");
     auto fd = net::OpenListener(spec.address, 511);
-    if (!fd.ok()) return fd.status();
+    if (!fd.ok())
+      return fd.status();
     listen_fds_.push_back(*fd);
     listen_ports_.push_back(spec.port);
   }
   uv_loop_init(&loop_);
   ctx_ = std::make_unique<proxy::WorkerContext>(&loop_, settings_, &stats_);
-  if (access_log_fd_ >= 0) ctx_->access_log = new proxy::AccessLog(&loop_, access_log_fd_);
+  if (access_log_fd_ >= 0)
+    ctx_->access_log = new proxy::AccessLog(&loop_, access_log_fd_);
   config_version_.store(snap->version, std::memory_order_relaxed);
   ctx_->Install(std::move(snap));
   uv_async_init(&loop_, &async_, [](uv_async_t* a) { static_cast<Worker*>(a->data)->OnAsync(); });
@@ -45,13 +48,15 @@ absl::Status Worker::Start(const std::vector<net::ListenSpec>& listens,
     if (rc == 0) {
       listen_fds_[i] = -1;  // the handle owns it now
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->tcp), 511, [](uv_stream_t* server, int st) {
-        if (st != 0) return;
+        if (st != 0)
+          return;
         auto* li = static_cast<Listener*>(server->data);
         proxy::Session::Accept(li->worker->ctx_.get(), server, li->port);
       });
     }
     listeners_.push_back(l);
-    if (rc != 0) return absl::InternalError(std::string("listen: ") + uv_strerror(rc));
+    if (rc != 0)
+      return absl::InternalError(std::string("listen: ") + uv_strerror(rc));
   }
   listen_fds_.erase(std::remove(listen_fds_.begin(), listen_fds_.end(), -1), listen_fds_.end());
   thread_ = std::thread([this] { Run(); });
@@ -60,20 +65,23 @@ absl::Status Worker::Start(const std::vector<net::ListenSpec>& listens,
 
 void Worker::Publish(std::shared_ptr<const proxy::Snapshot> snap) {
   absl::MutexLock lock(&mu_);
-  if (drain_requested_) return;  // the async handle may already be closed
+  if (drain_requested_)
+    return;  // the async handle may already be closed
   pending_ = std::move(snap);
   uv_async_send(&async_);
 }
 
 void Worker::Drain() {
   absl::MutexLock lock(&mu_);
-  if (drain_requested_ || !thread_.joinable()) return;
+  if (drain_requested_ || !thread_.joinable())
+    return;
   drain_requested_ = true;
   uv_async_send(&async_);
 }
 
 void Worker::Join() {
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable())
+    thread_.join();
 }
 
 void Worker::Run() {
@@ -82,7 +90,8 @@ void Worker::Run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   ctx_.reset();
   uv_run(&loop_, UV_RUN_DEFAULT);
-  if (uv_loop_close(&loop_) != 0) log::Warn("worker %d: loop closed with live handles", id_);
+  if (uv_loop_close(&loop_) != 0)
+    log::Warn("worker %d: loop closed with live handles", id_);
 }
 
 void Worker::OnAsync() {
@@ -97,7 +106,8 @@ void Worker::OnAsync() {
     config_version_.store(snap->version, std::memory_order_relaxed);
     ctx_->Install(std::move(snap));
   }
-  if (drain && drain_timer_ == nullptr && !shut_down_) BeginDrain();
+  if (drain && drain_timer_ == nullptr && !shut_down_)
+    BeginDrain();
 }
 
 void Worker::BeginDrain() {
@@ -107,7 +117,8 @@ void Worker::BeginDrain() {
   }
   listeners_.clear();
   ctx_->draining = true;
-  for (proxy::Session* s = ctx_->sessions_head; s != nullptr; s = s->next) s->Drain();
+  for (proxy::Session* s = ctx_->sessions_head; s != nullptr; s = s->next)
+    s->Drain();
   drain_deadline_ms_ = uv_now(&loop_) + settings_.drain_timeout_ms;
   drain_timer_ = new uv_timer_t;
   uv_timer_init(&loop_, drain_timer_);
@@ -117,18 +128,22 @@ void Worker::BeginDrain() {
 }
 
 void Worker::CheckDrained() {
-  if (ctx_->sessions > 0 && uv_now(&loop_) < drain_deadline_ms_) return;
-  if (ctx_->sessions > 0) log::Warn("worker %d: drain timeout, closing %d connections", id_,
-                                    static_cast<int>(ctx_->sessions));
+  if (ctx_->sessions > 0 && uv_now(&loop_) < drain_deadline_ms_)
+    return;
+  if (ctx_->sessions > 0)
+    log::Warn("worker %d: drain timeout, closing %d connections", id_,
+              static_cast<int>(ctx_->sessions));
   Shutdown();
 }
 
 void Worker::Shutdown() {
   shut_down_ = true;
   // Whatever is still open past the deadline is cut.
-  for (proxy::Session* s = ctx_->sessions_head; s != nullptr; s = s->next) s->ForceClose();
+  for (proxy::Session* s = ctx_->sessions_head; s != nullptr; s = s->next)
+    s->ForceClose();
   ctx_->pool.Shutdown();
-  if (ctx_->access_log != nullptr) ctx_->access_log->Flush();
+  if (ctx_->access_log != nullptr)
+    ctx_->access_log->Flush();
   uv_close(reinterpret_cast<uv_handle_t*>(drain_timer_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);

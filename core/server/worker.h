@@ -4,8 +4,6 @@
 // with a uv_async_t.
 #pragma once
 
-#include <uv.h>
-
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -14,6 +12,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include <uv.h>
+
 #include "core/common/stats.h"
 #include "core/net/address.h"
 #include "core/proxy/context.h"

@@ -15,14 +15,16 @@ void IdleAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 }
 
 void IdleRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-  if (nread == 0) return;
+  if (nread == 0)
+    return;
   auto* c = static_cast<Connection*>(s->data);
   c->pool->Close(c);
 }
 
 void OnConnect(uv_connect_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
-  if (status == UV_ECANCELED || c->on_connect == nullptr) return;
+  if (status == UV_ECANCELED || c->on_connect == nullptr)
+    return;
   ConnectCallback cb = c->on_connect;
   c->on_connect = nullptr;
   cb(c->owner, status);
@@ -42,7 +44,8 @@ void ReadWith(Connection* c, uv_alloc_cb alloc, uv_read_cb read) {
 }
 
 void StopReads(Connection* c) {
-  if (!c->reading) return;
+  if (!c->reading)
+    return;
   c->reading = false;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
 }
@@ -73,7 +76,8 @@ Pool::~Pool() { Shutdown(); }
 
 Connection* Pool::AcquireIdle(const net::Address& addr) {
   auto it = idle_.find(PoolKey::From(addr));
-  if (it == idle_.end() || it->second.head == nullptr) return nullptr;
+  if (it == idle_.end() || it->second.head == nullptr)
+    return nullptr;
   Connection* c = it->second.head;
   Unlink(c);
   c->reused = true;
@@ -116,15 +120,18 @@ void Pool::Release(Connection* c) {
   c->idle_since_ms = uv_now(loop_);
   c->prev = nullptr;
   c->next = list.head;
-  if (list.head) list.head->prev = c;
+  if (list.head)
+    list.head->prev = c;
   list.head = c;
-  if (list.tail == nullptr) list.tail = c;
+  if (list.tail == nullptr)
+    list.tail = c;
   ++list.size;
   ReadWith(c, IdleAlloc, IdleRead);
 }
 
 void Pool::Close(Connection* c) {
-  if (c->idle) Unlink(c);
+  if (c->idle)
+    Unlink(c);
   c->on_connect = nullptr;
   c->owner = nullptr;
   c->tcp.data = c;
@@ -133,10 +140,14 @@ void Pool::Close(Connection* c) {
 
 void Pool::Unlink(Connection* c) {
   IdleList& list = idle_[c->key];
-  if (c->prev) c->prev->next = c->next;
-  if (c->next) c->next->prev = c->prev;
-  if (list.head == c) list.head = c->next;
-  if (list.tail == c) list.tail = c->prev;
+  if (c->prev)
+    c->prev->next = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  if (list.head == c)
+    list.head = c->next;
+  if (list.tail == c)
+    list.tail = c->prev;
   c->prev = c->next = nullptr;
   c->idle = false;
   --list.size;
@@ -146,14 +157,17 @@ void Pool::Sweep() {
   uint64_t now = uv_now(loop_);
   for (auto& [key, list] : idle_) {
     // The tail is the least recently used; stop at the first one still fresh.
-    while (list.tail && now - list.tail->idle_since_ms >= idle_timeout_ms_) Close(list.tail);
+    while (list.tail && now - list.tail->idle_since_ms >= idle_timeout_ms_)
+      Close(list.tail);
   }
 }
 
 void Pool::Shutdown() {
-  if (sweep_timer_ == nullptr) return;
+  if (sweep_timer_ == nullptr)
+    return;
   for (auto& [key, list] : idle_) {
-    while (list.head) Close(list.head);
+    while (list.head)
+      Close(list.head);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });

@@ -4,12 +4,12 @@
 // never handed out afterwards.
 #pragma once
 
-#include <uv.h>
-
 #include <cstdint>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
+#include <uv.h>
+
 #include "core/net/address.h"
 
 namespace sluice::upstream {
@@ -88,7 +88,6 @@ class Pool {
 
   // Closes every idle connection and stops the sweep timer (worker shutdown).
   void Shutdown();
-
 
  private:
   struct IdleList {

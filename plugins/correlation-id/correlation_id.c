@@ -7,13 +7,13 @@
  *
  * config: {"header_name": "X-Correlation-ID", "echo_downstream": true}
  */
-#include <sluice/filter.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sluice/filter.h>
 
 static const sluice_host_api* host;
 
@@ -62,13 +62,16 @@ static bool take(scanner* sc, char c) {
 
 /* Reads a string without escapes into [*out, *out + *len). */
 static bool scan_string(scanner* sc, const char** out, size_t* len) {
-  if (!take(sc, '"')) return false;
+  if (!take(sc, '"'))
+    return false;
   *out = sc->p;
   while (sc->p < sc->end && *sc->p != '"') {
-    if (*sc->p == '\\') return false;
+    if (*sc->p == '\\')
+      return false;
     sc->p++;
   }
-  if (sc->p >= sc->end) return false;
+  if (sc->p >= sc->end)
+    return false;
   *len = (size_t)(sc->p - *out);
   sc->p++;
   return true;
@@ -77,7 +80,8 @@ static bool scan_string(scanner* sc, const char** out, size_t* len) {
 static bool scan_word(scanner* sc, const char* word) {
   size_t n = strlen(word);
   skip_space(sc);
-  if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0) return false;
+  if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+    return false;
   sc->p += n;
   return true;
 }
@@ -86,7 +90,8 @@ static sluice_status on_config_new(sluice_instance* inst, sluice_str json, void*
   config* c = calloc(1, sizeof *c);
   scanner sc;
   char message[256];
-  if (c == NULL) return SLUICE_ERR_NO_MEMORY;
+  if (c == NULL)
+    return SLUICE_ERR_NO_MEMORY;
   memcpy(c->header_name, "X-Correlation-ID", 16);
   c->header_len = 16;
   c->echo_downstream = true;
@@ -148,15 +153,18 @@ static sluice_status on_worker_new(void* cfg, sluice_worker* worker, void** out)
   FILE* f;
   (void)cfg;
   (void)worker;
-  if (w == NULL) return SLUICE_ERR_NO_MEMORY;
+  if (w == NULL)
+    return SLUICE_ERR_NO_MEMORY;
   w->s[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
   w->s[1] = 0x9E3779B97F4A7C15ull ^ (uint64_t)clock();
   f = fopen("/dev/urandom", "rb");
   if (f != NULL) {
-    if (fread(w->s, sizeof w->s, 1, f) != 1) w->s[1] ^= 1;
+    if (fread(w->s, sizeof w->s, 1, f) != 1)
+      w->s[1] ^= 1;
     fclose(f);
   }
-  if (w->s[0] == 0 && w->s[1] == 0) w->s[1] = 1;
+  if (w->s[0] == 0 && w->s[1] == 0)
+    w->s[1] = 1;
   *out = w;
   return SLUICE_OK;
 }

@@ -3,12 +3,12 @@
 // <sluice/filter.hpp>: config parsing with field-path errors, one hook, one export macro.
 //
 // config: {"headers": {"X-Served-By": "sluice", "X-Env": "prod"}}
-#include <sluice/filter.hpp>
-#include <sluice/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sluice/filter.hpp>
+#include <sluice/json.hpp>
 
 namespace {
 
@@ -24,17 +24,20 @@ class HeaderStamp : public sluice::Filter<Config> {
     sluice::json::Value root = sluice::json::Parse(json);
     root.AllowOnly({"headers"});
     const sluice::json::Value* headers = root.Find("headers");
-    if (headers == nullptr) root.Fail("field 'headers' is required");
+    if (headers == nullptr)
+      root.Fail("field 'headers' is required");
     Config config;
     for (const auto& [name, value] : headers->Object()) {
-      if (name.empty()) headers->Fail("a header name is empty");
+      if (name.empty())
+        headers->Fail("a header name is empty");
       config.headers.emplace_back(name, value.String());
     }
     return config;
   }
 
   sluice::Action OnResponseHeaders(sluice::Request& req) {
-    for (const auto& [name, value] : config().headers) req.ResponseHeaders().Set(name, value);
+    for (const auto& [name, value] : config().headers)
+      req.ResponseHeaders().Set(name, value);
     return sluice::Action::kContinue;
   }
 };

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The process around the proxy (DESIGN.md §4, §8): graceful SIGTERM, SIGHUP reloads, the
 // validate/--version/--help commands, the admin API's counters, and start-up failures.
-#include <arpa/inet.h>
 #include <algorithm>
+#include <arpa/inet.h>
 #include <csignal>
 #include <filesystem>
 #include <netinet/in.h>
@@ -220,11 +220,13 @@ TEST_CASE("lifecycle: validate accepts every example config", "[integration][lif
 
 TEST_CASE("lifecycle: validate rejects a bad file with file:line:col", "[integration][lifecycle]") {
   TempDir dir;
+
   struct Case {
     const char* text;
     const char* message;  // after "FILE:LINE:COL: "
     const char* at;       // where the error points
   };
+
   const Case c = GENERATE(
       Case{"_format_version: \"3.0\"\nservices:\n  - name: a\n    host: example.com\n"
            "    routes:\n      - paths: [\"/x\"]\n        stip_path: true\n",
@@ -336,9 +338,7 @@ TEST_CASE("lifecycle: a second gateway on a busy port exits non-zero naming the 
   SECTION("the proxy port of a running gateway") {
     proxy_addr = busy = "127.0.0.1:" + std::to_string(gw.sluice.port());
   }
-  SECTION("a proxy port another program listens on") {
-    proxy_addr = busy = gw.main.address();
-  }
+  SECTION("a proxy port another program listens on") { proxy_addr = busy = gw.main.address(); }
   SECTION("the admin port of a running gateway") {
     admin_addr = busy = "127.0.0.1:" + std::to_string(gw.sluice.admin_port());
   }

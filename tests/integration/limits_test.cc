@@ -72,8 +72,7 @@ TEST_CASE("limits: a request head that arrives in pieces is proxied intact",
   const std::vector<std::string> pieces = {
       "GET /up/split-target?q=1 HTTP/1.1\r\nHost: localhost\r\n",
       "X-First: one\r\nX-Long: " + long_value.substr(0, 10 * 1024),
-      long_value.substr(10 * 1024) + "\r\nX-Last: last\r\n",
-      "\r\n"};
+      long_value.substr(10 * 1024) + "\r\nX-Last: last\r\n", "\r\n"};
   RawConn conn(gw.sluice.port());
   for (const std::string& piece : pieces) {
     REQUIRE(conn.Send(piece));
@@ -94,8 +93,8 @@ TEST_CASE("limits: a head split inside a header value leaves the gateway running
           "[integration][limits]") {
   // The second piece is shorter than the offset at which the split value began.
   Gateway gw;
-  const std::string first = "GET /up/x HTTP/1.1\r\nHost: localhost\r\nX-Long: " +
-                            std::string(100, 'a');
+  const std::string first =
+      "GET /up/x HTTP/1.1\r\nHost: localhost\r\nX-Long: " + std::string(100, 'a');
   RawConn conn(gw.sluice.port());
   REQUIRE(conn.Send(first));
   std::this_thread::sleep_for(Millis(200));
@@ -113,12 +112,12 @@ TEST_CASE("limits: a head split inside a header value leaves the gateway running
   CHECK(next.ReadResponse().status == 200);
 }
 
-TEST_CASE("limits: a malformed request is 400 and the connection closes",
-          "[integration][limits]") {
+TEST_CASE("limits: a malformed request is 400 and the connection closes", "[integration][limits]") {
   struct Case {
     const char* what;
     std::string request;
   };
+
   const Case c = GENERATE(
       Case{"a method that is not a token", "G@T /up/x HTTP/1.1\r\nHost: x\r\n\r\n"},
       Case{"a method with a bracket", "[GET] /up/x HTTP/1.1\r\nHost: x\r\n\r\n"},
@@ -127,8 +126,9 @@ TEST_CASE("limits: a malformed request is 400 and the connection closes",
       Case{"two differing Content-Length fields",
            "POST /up/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
            "hello!"},
-      Case{"a Content-Length list", "POST /up/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\n"
-                                    "hello!"},
+      Case{"a Content-Length list",
+           "POST /up/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\n"
+           "hello!"},
       Case{"an invalid chunk size",
            "POST /up/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
            "zz\r\nhello\r\n0\r\n\r\n"},
@@ -210,7 +210,8 @@ TEST_CASE("limits: HTTP/1.0 with Connection: keep-alive stays open", "[integrati
   Gateway gw;
   RawConn conn(gw.sluice.port());
   for (const char* path : {"/one", "/two"}) {
-    REQUIRE(conn.Send(std::string("GET /up") + path + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    REQUIRE(
+        conn.Send(std::string("GET /up") + path + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
     const Response r = conn.ReadResponse();
     INFO(path << "\n" << r.Describe());
     REQUIRE(r.complete);

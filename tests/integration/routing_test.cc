@@ -238,7 +238,7 @@ TEST_CASE("routing: a regex path with a named group is anchored at both ends",
                     {"/users/42?x=1", "localhost", "/regex/users/42?x=1"},  // query not matched
                     {"/users/abc", "localhost", "HTTP 404"},
                     {"/users/", "localhost", "HTTP 404"},
-                    {"/users/42/", "localhost", "HTTP 404"},  // `$` ends the match
+                    {"/users/42/", "localhost", "HTTP 404"},    // `$` ends the match
                     {"/v1/users/42", "localhost", "HTTP 404"},  // `^` is implied
                 });
 }
@@ -285,7 +285,8 @@ TEST_CASE("routing: hosts match exactly or by a leftmost/rightmost wildcard",
   CHECK(gw.echo.GetStats().requests == 6);
 }
 
-TEST_CASE("routing: methods restrict a route, and HEAD does not match GET", "[integration][routing]") {
+TEST_CASE("routing: methods restrict a route, and HEAD does not match GET",
+          "[integration][routing]") {
   Gateway gw;
   for (const auto& [method, expected] : std::vector<std::pair<std::string, std::string>>{
            {"GET", "/m-read/m"},
@@ -314,18 +315,20 @@ TEST_CASE("routing: methods restrict a route, and HEAD does not match GET", "[in
 
 TEST_CASE("routing: a header condition selects a route", "[integration][routing]") {
   Gateway gw;
+
   struct HeaderRow {
     const char* extra;
     const char* expected;
   };
+
   for (const HeaderRow& row : std::vector<HeaderRow>{
            {"X-Version: v2\r\n", "/hdr-v2/hdr"},
-           {"x-version: V2\r\n", "/hdr-v2/hdr"},         // values compare case-insensitively
-           {"X-Version: beta-12\r\n", "/hdr-v2/hdr"},    // `~*` regex value
-           {"X-Version: Beta-7\r\n", "/hdr-v2/hdr"},     // ... matched case-insensitively
+           {"x-version: V2\r\n", "/hdr-v2/hdr"},       // values compare case-insensitively
+           {"X-Version: beta-12\r\n", "/hdr-v2/hdr"},  // `~*` regex value
+           {"X-Version: Beta-7\r\n", "/hdr-v2/hdr"},   // ... matched case-insensitively
            {"X-Version: v1\r\nX-Version: v2\r\n", "/hdr-v2/hdr"},  // any repeated value
            {"X-Version: v1\r\n", "/hdr-any/hdr"},
-           {"X-Version: v2x\r\n", "/hdr-any/hdr"},       // a plain value is not a substring
+           {"X-Version: v2x\r\n", "/hdr-any/hdr"},  // a plain value is not a substring
            {"X-Version: beta-x\r\n", "/hdr-any/hdr"},
            {"", "/hdr-any/hdr"},
        }) {
@@ -356,13 +359,13 @@ TEST_CASE("routing: strip_path and the service path build the upstream path",
   Gateway gw;
   // Rows of Kong's v0 table (reference/kong.md §2.5).
   CheckRows(gw, {
-                    {"/rt", "localhost", "/"},            // service `/`, strip (the default)
-                    {"/rt/", "localhost", "/"},           //
-                    {"/rtreq", "localhost", "/req"},      //
+                    {"/rt", "localhost", "/"},        // service `/`, strip (the default)
+                    {"/rt/", "localhost", "/"},       //
+                    {"/rtreq", "localhost", "/req"},  //
                     {"/rt/req?a=b", "localhost", "/req?a=b"},
-                    {"/rts/req", "localhost", "/req"},    // route `/rts/`
-                    {"/nrtreq", "localhost", "/nrtreq"},  // strip_path false
-                    {"/nrt/", "localhost", "/nrt/"},      //
+                    {"/rts/req", "localhost", "/req"},           // route `/rts/`
+                    {"/nrtreq", "localhost", "/nrtreq"},         // strip_path false
+                    {"/nrt/", "localhost", "/nrt/"},             //
                     {"/roureq", "localhost", "/srv/req"},        // service `/srv`
                     {"/rou", "localhost", "/srv"},               //
                     {"/rou/", "localhost", "/srv/"},             //

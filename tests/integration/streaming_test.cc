@@ -129,8 +129,9 @@ TEST_CASE("streaming: a 50 MB response to a slow reader is not buffered whole",
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   max_rss = std::max(max_rss, RssKiB(pid));
-  INFO("head:\n" << head << "body bytes " << body << ", error '" << error << "', RSS start "
-                 << start_rss << " KiB, max " << max_rss << " KiB");
+  INFO("head:\n"
+       << head << "body bytes " << body << ", error '" << error << "', RSS start " << start_rss
+       << " KiB, max " << max_rss << " KiB");
   CHECK(error.empty());
   CHECK(head.rfind("HTTP/1.1 200 ", 0) == 0);
   CHECK(head.find("\r\nContent-Length: " + std::to_string(kSize) + "\r\n") != std::string::npos);
@@ -186,9 +187,8 @@ TEST_CASE("streaming: backpressure from a slow upstream reaches the client",
       pollfd pfd{conn.fd(), POLLOUT, 0};
       if (poll(&pfd, 1, 100) > 0) {
         const size_t at = sent % block.size();
-        const ssize_t n =
-            send(conn.fd(), block.data() + at, std::min(block.size() - at, kOffered - sent),
-                 MSG_NOSIGNAL);
+        const ssize_t n = send(conn.fd(), block.data() + at,
+                               std::min(block.size() - at, kOffered - sent), MSG_NOSIGNAL);
         if (n > 0) {
           sent += static_cast<size_t>(n);
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {

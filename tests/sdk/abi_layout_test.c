@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Freezes the filter ABI 1.0: the size and every field offset of every struct that crosses
- * between sluice and a filter module, on LP64 Linux (x86-64, aarch64). A reordered, resized or
- * inserted field fails this build. Appending to a struct in a later 1.x minor changes only its
- * SLUICE_SIZE line (the size grows; no offset below moves) plus new SLUICE_LAYOUT lines.
- * Compiled as C11 here and as C++20 by abi_layout_test.cc, and run by CTest (its main checks the
- * constants and the SLUICE_HOST_HAS macro at run time too).
+ * Freezes the filter ABI 1.x (1.0, plus what 1.1 appended): the size and every field offset of
+ * every struct that crosses between sluice and a filter module, on LP64 Linux (x86-64, aarch64). A
+ * reordered, resized or inserted field fails this build. Appending to a struct in a later 1.x minor
+ * changes only its SLUICE_SIZE line (the size grows; no offset below moves) plus new SLUICE_LAYOUT
+ * lines. Compiled as C11 here and as C++20 by abi_layout_test.cc, and run by CTest (its main checks
+ * the constants and the SLUICE_HOST_HAS macro at run time too).
  */
-#include <sluice/filter.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sluice/filter.h>
 
 #ifdef __cplusplus
 #define SLUICE_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
@@ -123,7 +123,7 @@ SLUICE_LAYOUT(sluice_filter_descriptor, on_response_headers, 120);
 SLUICE_LAYOUT(sluice_filter_descriptor, on_response_body, 128);
 SLUICE_LAYOUT(sluice_filter_descriptor, on_log, 136);
 
-SLUICE_SIZE(sluice_host_api, 312);
+SLUICE_SIZE(sluice_host_api, 336);
 SLUICE_LAYOUT(sluice_host_api, struct_size, 0);
 SLUICE_LAYOUT(sluice_host_api, abi_major, 4);
 SLUICE_LAYOUT(sluice_host_api, abi_minor, 6);
@@ -164,6 +164,17 @@ SLUICE_LAYOUT(sluice_host_api, http_call_cancel, 280);
 SLUICE_LAYOUT(sluice_host_api, tcp_connect, 288);
 SLUICE_LAYOUT(sluice_host_api, tcp_write, 296);
 SLUICE_LAYOUT(sluice_host_api, tcp_close, 304);
+/* 1.1 */
+SLUICE_LAYOUT(sluice_host_api, credentials_get, 312);
+SLUICE_LAYOUT(sluice_host_api, credential_set, 320);
+SLUICE_LAYOUT(sluice_host_api, upstream_health_list, 328);
+
+SLUICE_SIZE(sluice_target_health, 72);
+SLUICE_LAYOUT(sluice_target_health, struct_size, 0);
+SLUICE_LAYOUT(sluice_target_health, upstream, 8);
+SLUICE_LAYOUT(sluice_target_health, target, 24);
+SLUICE_LAYOUT(sluice_target_health, address, 40);
+SLUICE_LAYOUT(sluice_target_health, state, 56);
 
 /* A host table that ends before timer_start: what a filter sees from an older host. */
 static int check_host_has(void) {
@@ -174,10 +185,14 @@ static int check_host_has(void) {
   api.request_resume = (sluice_status(*)(sluice_request*))(uintptr_t)1;
   api.timer_start = (sluice_status(*)(sluice_worker*, uint64_t, uint64_t, sluice_timer_fn, void*,
                                       sluice_timer**))(uintptr_t)1;
-  if (!SLUICE_HOST_HAS(&api, request_resume)) failures++; /* present and set */
-  if (SLUICE_HOST_HAS(&api, request_worker)) failures++;  /* present but NULL */
-  if (SLUICE_HOST_HAS(&api, timer_start)) failures++;     /* past struct_size */
-  if (SLUICE_HOST_HAS((const sluice_host_api*)NULL, log)) failures++;
+  if (!SLUICE_HOST_HAS(&api, request_resume))
+    failures++; /* present and set */
+  if (SLUICE_HOST_HAS(&api, request_worker))
+    failures++; /* present but NULL */
+  if (SLUICE_HOST_HAS(&api, timer_start))
+    failures++; /* past struct_size */
+  if (SLUICE_HOST_HAS((const sluice_host_api*)NULL, log))
+    failures++;
   return failures;
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include <sluice/json.hpp>
-
-#include <string>
 
 namespace {
 
@@ -48,7 +48,8 @@ TEST_CASE("sdk json: type errors name the field", "[sdk]") {
 
 TEST_CASE("sdk json: malformed text is rejected", "[sdk]") {
   CHECK(ErrorOf(R"({"a": 1,})") == "config: invalid JSON at offset 8: expected a member name");
-  CHECK(ErrorOf(R"({"a": 1} x)") == "config: invalid JSON at offset 9: unexpected text after the value");
+  CHECK(ErrorOf(R"({"a": 1} x)") ==
+        "config: invalid JSON at offset 9: unexpected text after the value");
   CHECK(ErrorOf(R"({"a": 1, "a": 2})") ==
         "config: invalid JSON at offset 12: duplicate member 'a'");
   CHECK(ErrorOf(R"(["\ud800"])") == "config: invalid JSON at offset 8: lone surrogate");

@@ -48,7 +48,7 @@ extern "C" {
 /** ABI major version: changes only on an incompatible change, and renames the entry symbol. */
 #define SLUICE_ABI_VERSION_MAJOR 1
 /** ABI minor version: bumped whenever a field, hook, callback or constant is appended. */
-#define SLUICE_ABI_VERSION_MINOR 0
+#define SLUICE_ABI_VERSION_MINOR 1
 
 /** Name of the one symbol a filter module exports, as the host passes it to dlsym. */
 #define SLUICE_FILTER_ENTRY_SYMBOL "sluice_filter_module_v1"
@@ -68,8 +68,8 @@ extern "C" {
  * hold `field` and that field is not NULL. Use it before calling any optional host callback.
  * Evaluates `api` several times; `api` may be NULL (then false).
  */
-#define SLUICE_HOST_HAS(api, field)                                                      \
-  ((api) != NULL &&                                                                      \
+#define SLUICE_HOST_HAS(api, field)                                                         \
+  ((api) != NULL &&                                                                         \
    (size_t)(api)->struct_size >= offsetof(sluice_host_api, field) + sizeof((api)->field) && \
    (api)->field != NULL)
 
@@ -79,18 +79,19 @@ extern "C" {
 
 /** Result of a host callback: SLUICE_OK (0) or one of the negative SLUICE_ERR_* values. */
 typedef int32_t sluice_status;
+
 enum {
-  SLUICE_OK = 0,                 /**< done */
-  SLUICE_ERR_NOT_FOUND = -1,     /**< no such header, consumer, service, info item, ... */
-  SLUICE_ERR_INVALID = -2,       /**< an argument is malformed (NULL handle, bad name, ...) */
-  SLUICE_ERR_WRONG_PHASE = -3,   /**< not legal in the phase the request is in */
-  SLUICE_ERR_WRONG_THREAD = -4,  /**< called from a thread that does not own the handle */
-  SLUICE_ERR_LIMIT = -5,         /**< a host limit (body buffer, series per metric, ...) */
-  SLUICE_ERR_NO_MEMORY = -6,     /**< allocation failed */
-  SLUICE_ERR_UNSUPPORTED = -7,   /**< this host does not offer the operation */
-  SLUICE_ERR_GONE = -8,          /**< the request or connection has already ended */
-  SLUICE_ERR_REJECTED = -9,      /**< (from hooks) the config or state was refused */
-  SLUICE_ERR_INTERNAL = -10      /**< anything else; the host logged the details */
+  SLUICE_OK = 0,                /**< done */
+  SLUICE_ERR_NOT_FOUND = -1,    /**< no such header, consumer, service, info item, ... */
+  SLUICE_ERR_INVALID = -2,      /**< an argument is malformed (NULL handle, bad name, ...) */
+  SLUICE_ERR_WRONG_PHASE = -3,  /**< not legal in the phase the request is in */
+  SLUICE_ERR_WRONG_THREAD = -4, /**< called from a thread that does not own the handle */
+  SLUICE_ERR_LIMIT = -5,        /**< a host limit (body buffer, series per metric, ...) */
+  SLUICE_ERR_NO_MEMORY = -6,    /**< allocation failed */
+  SLUICE_ERR_UNSUPPORTED = -7,  /**< this host does not offer the operation */
+  SLUICE_ERR_GONE = -8,         /**< the request or connection has already ended */
+  SLUICE_ERR_REJECTED = -9,     /**< (from hooks) the config or state was refused */
+  SLUICE_ERR_INTERNAL = -10     /**< anything else; the host logged the details */
 };
 
 /**
@@ -108,6 +109,7 @@ enum {
  * Any other value is treated as a filter failure (logged, answered with 500).
  */
 typedef int32_t sluice_action;
+
 enum {
   SLUICE_ACTION_CONTINUE = 0,
   SLUICE_ACTION_STOP = 1,
@@ -117,6 +119,7 @@ enum {
 
 /** Which header map a header callback works on. */
 typedef int32_t sluice_header_map;
+
 enum {
   SLUICE_MAP_REQUEST = 0, /**< the request headers (what the upstream will receive) */
   SLUICE_MAP_RESPONSE = 1 /**< the response headers (what the client will receive) */
@@ -124,15 +127,12 @@ enum {
 
 /** Log levels, lowest first. */
 typedef int32_t sluice_log_level;
-enum {
-  SLUICE_LOG_DEBUG = 0,
-  SLUICE_LOG_INFO = 1,
-  SLUICE_LOG_WARN = 2,
-  SLUICE_LOG_ERROR = 3
-};
+
+enum { SLUICE_LOG_DEBUG = 0, SLUICE_LOG_INFO = 1, SLUICE_LOG_WARN = 2, SLUICE_LOG_ERROR = 3 };
 
 /** Kinds of metric a filter may define. */
 typedef int32_t sluice_metric_kind;
+
 enum {
   SLUICE_METRIC_COUNTER = 0,  /**< monotonic; recorded with metric_add (delta >= 0) */
   SLUICE_METRIC_GAUGE = 1,    /**< recorded with metric_add or metric_set */
@@ -146,26 +146,36 @@ enum {
  * gives SLUICE_ERR_NOT_FOUND.
  */
 typedef int32_t sluice_info;
+
 enum {
-  SLUICE_INFO_METHOD = 0,            /**< "GET", "POST", ... */
-  SLUICE_INFO_PATH = 1,              /**< normalised path, without the query */
-  SLUICE_INFO_QUERY = 2,             /**< raw query after '?', without it; "" when none */
-  SLUICE_INFO_HOST = 3,              /**< requested host name, lower-case, without the port */
-  SLUICE_INFO_SCHEME = 4,            /**< "http" or "https" */
-  SLUICE_INFO_CLIENT_ADDRESS = 5,    /**< client IP as text */
-  SLUICE_INFO_ROUTE_ID = 6,          /**< matched route's id */
-  SLUICE_INFO_ROUTE_NAME = 7,        /**< matched route's name; NOT_FOUND when it has none */
-  SLUICE_INFO_SERVICE_ID = 8,        /**< the route's service id */
-  SLUICE_INFO_SERVICE_NAME = 9,      /**< the route's service name */
-  SLUICE_INFO_CONSUMER_ID = 10,      /**< consumer set by consumer_set; NOT_FOUND before */
+  SLUICE_INFO_METHOD = 0,         /**< "GET", "POST", ... */
+  SLUICE_INFO_PATH = 1,           /**< normalised path, without the query */
+  SLUICE_INFO_QUERY = 2,          /**< raw query after '?', without it; "" when none */
+  SLUICE_INFO_HOST = 3,           /**< requested host name, lower-case, without the port */
+  SLUICE_INFO_SCHEME = 4,         /**< "http" or "https" */
+  SLUICE_INFO_CLIENT_ADDRESS = 5, /**< client IP as text */
+  SLUICE_INFO_ROUTE_ID = 6,       /**< matched route's id */
+  SLUICE_INFO_ROUTE_NAME = 7,     /**< matched route's name; NOT_FOUND when it has none */
+  SLUICE_INFO_SERVICE_ID = 8,     /**< the route's service id */
+  SLUICE_INFO_SERVICE_NAME = 9,   /**< the route's service name */
+  SLUICE_INFO_CONSUMER_ID = 10,   /**< consumer set by consumer_set; NOT_FOUND before */
   SLUICE_INFO_CONSUMER_USERNAME = 11,
   SLUICE_INFO_CONSUMER_CUSTOM_ID = 12,
   SLUICE_INFO_REQUEST_ID = 13,       /**< the id also sent in the request-id header */
   SLUICE_INFO_TARGET = 14,           /**< the request target exactly as received */
+  SLUICE_INFO_CREDENTIAL_ID = 15,    /**< 1.1: credential set by credential_set; NOT_FOUND before */
   SLUICE_INFO_CLIENT_PORT = 100,     /**< client TCP port */
   SLUICE_INFO_RESPONSE_STATUS = 101, /**< response status; NOT_FOUND before response headers */
   SLUICE_INFO_START_TIME_MS = 102,   /**< when the request began, Unix time in milliseconds */
-  SLUICE_INFO_WORKER_INDEX = 103     /**< 0-based index of the request's worker */
+  SLUICE_INFO_WORKER_INDEX = 103,    /**< 0-based index of the request's worker */
+  /* 1.1; a 1.0 host answers NOT_FOUND. Final values in on_log, running totals before. */
+  SLUICE_INFO_REQUEST_BYTES = 104,  /**< bytes received from the client (head and body) */
+  SLUICE_INFO_RESPONSE_BYTES = 105, /**< bytes sent to the client (head and body) */
+  SLUICE_INFO_UPSTREAM_LATENCY_MS =
+      106, /**< connect to upstream until its response head; NOT_FOUND without one */
+  SLUICE_INFO_PROXY_LATENCY_MS = 107, /**< time the gateway itself spent (Kong's kong latency) */
+  SLUICE_INFO_REQUEST_LATENCY_MS =
+      108 /**< first request byte until the last response byte (on_log) */
 };
 
 /** Capability bits of a descriptor (sluice_filter_descriptor.capabilities). */
@@ -226,11 +236,11 @@ typedef struct sluice_tcp sluice_tcp;
 typedef struct sluice_metric_desc {
   uint32_t struct_size;
   sluice_metric_kind kind;
-  sluice_str name;                /**< Prometheus name, e.g. "kong_http_requests_total" */
-  sluice_str help;                /**< the # HELP text */
-  const sluice_str* label_names;  /**< label_count names; NULL when label_count is 0 */
+  sluice_str name;               /**< Prometheus name, e.g. "kong_http_requests_total" */
+  sluice_str help;               /**< the # HELP text */
+  const sluice_str* label_names; /**< label_count names; NULL when label_count is 0 */
   size_t label_count;
-  const double* buckets;          /**< histogram upper bounds, ascending; NULL: host default */
+  const double* buckets; /**< histogram upper bounds, ascending; NULL: host default */
   size_t bucket_count;
 } sluice_metric_desc;
 
@@ -240,11 +250,11 @@ typedef struct sluice_metric_desc {
  */
 typedef struct sluice_http_request {
   uint32_t struct_size;
-  uint32_t timeout_ms;            /**< 0: the service's read timeout */
-  sluice_str service;             /**< a service `name` from the config */
-  sluice_str method;              /**< e.g. "GET" */
-  sluice_str path;                /**< path and query, e.g. "/keys?kid=1" */
-  const sluice_header* headers;   /**< header_count fields; Host and Content-Length are set */
+  uint32_t timeout_ms;          /**< 0: the service's read timeout */
+  sluice_str service;           /**< a service `name` from the config */
+  sluice_str method;            /**< e.g. "GET" */
+  sluice_str path;              /**< path and query, e.g. "/keys?kid=1" */
+  const sluice_header* headers; /**< header_count fields; Host and Content-Length are set */
   size_t header_count;
   sluice_str body;
 } sluice_http_request;
@@ -298,6 +308,22 @@ typedef void (*sluice_timer_fn)(void* user_data);
  */
 typedef void (*sluice_request_fn)(sluice_request* req, void* user_data);
 
+/**
+ * One upstream target's state, handed to an upstream_health_list function (1.1). Borrowed (valid
+ * until that function returns).
+ */
+typedef struct sluice_target_health {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  sluice_str upstream; /**< the upstream's name */
+  sluice_str target;   /**< "host:port" as configured */
+  sluice_str address;  /**< "ip:port" in use; empty while unresolved */
+  sluice_str state;    /**< Kong's words: "healthy", "unhealthy", "dns_error", "healthchecks_off" */
+} sluice_target_health;
+
+/** Receives one target of upstream_health_list. */
+typedef void (*sluice_target_health_fn)(void* user_data, const sluice_target_health* target);
+
 /* ------------------------------------------------------------------------------------------ */
 /* The host's callback table                                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -310,9 +336,9 @@ typedef void (*sluice_request_fn)(sluice_request* req, void* user_data);
  * `sluice_request*` of a request that ended gives undefined behaviour (use request refs).
  */
 typedef struct sluice_host_api {
-  uint32_t struct_size;   /**< sizeof the host's table */
-  uint16_t abi_major;     /**< SLUICE_ABI_VERSION_MAJOR of the host */
-  uint16_t abi_minor;     /**< SLUICE_ABI_VERSION_MINOR of the host */
+  uint32_t struct_size;    /**< sizeof the host's table */
+  uint16_t abi_major;      /**< SLUICE_ABI_VERSION_MAJOR of the host */
+  uint16_t abi_minor;      /**< SLUICE_ABI_VERSION_MINOR of the host */
   sluice_str host_version; /**< the gateway's version text; process-owned */
 
   /* ---- configuration (main thread, inside on_config_new) ---- */
@@ -604,8 +630,7 @@ typedef struct sluice_host_api {
    * @return SLUICE_OK when queued; SLUICE_ERR_GONE when the worker has stopped (fn never runs).
    * Thread: any.
    */
-  sluice_status (*request_ref_post)(sluice_request_ref* ref, sluice_request_fn fn,
-                                    void* user_data);
+  sluice_status (*request_ref_post)(sluice_request_ref* ref, sluice_request_fn fn, void* user_data);
 
   /**
    * Drops a reference from request_ref_new. The handle is invalid afterwards.
@@ -678,6 +703,38 @@ typedef struct sluice_host_api {
    * @return SLUICE_OK. Thread: the connection's worker.
    */
   sluice_status (*tcp_close)(sluice_tcp* tcp);
+
+  /* ---- 1.1: credentials, and the state of upstream targets (optional) ---- */
+
+  /**
+   * Reads the credentials of one kind that the config's consumers hold, for an auth filter to
+   * index at config time, as a JSON array text. Each element is the credential's fields as
+   * written in the file (for "jwt_secrets": id, key, secret, rsa_public_key, algorithm) plus
+   * "consumer": {"id", "username", "custom_id"} of its owner.
+   * @param kind borrowed, e.g. "jwt_secrets".
+   * @param out on SLUICE_OK, a view valid until on_config_new returns (NUL follows the text).
+   * @return SLUICE_OK ("[]" when no consumer has any); SLUICE_ERR_NOT_FOUND for a kind this
+   *         host does not know; SLUICE_ERR_WRONG_PHASE outside on_config_new.
+   * Thread: main. Phases: on_config_new.
+   */
+  sluice_status (*credentials_get)(sluice_instance* instance, sluice_str kind,
+                                   sluice_str* out_json);
+
+  /**
+   * Records which credential authenticated the request (what Kong's limit_by credential and
+   * X-Credential-Identifier use). Read it back with SLUICE_INFO_CREDENTIAL_ID.
+   * @param credential borrowed; copied into the request arena.
+   * @return SLUICE_OK; SLUICE_ERR_WRONG_PHASE after the request headers left the chain.
+   * Phases: as consumer_set.
+   */
+  sluice_status (*credential_set)(sluice_request* req, sluice_str credential);
+
+  /**
+   * Calls `fn` once per target of every upstream (in config order), with its current state.
+   * @return SLUICE_OK; SLUICE_ERR_INVALID for a NULL fn.
+   * Thread: any (for example a filter's timer, before exporting gauges).
+   */
+  sluice_status (*upstream_health_list)(sluice_target_health_fn fn, void* user_data);
 } sluice_host_api;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -695,14 +752,14 @@ typedef struct sluice_host_api {
  * every phase).
  */
 typedef struct sluice_filter_descriptor {
-  uint32_t struct_size;   /**< sizeof(sluice_filter_descriptor) as the module compiled it */
-  uint16_t abi_major;     /**< SLUICE_ABI_VERSION_MAJOR the module was built with */
-  uint16_t abi_minor;     /**< SLUICE_ABI_VERSION_MINOR the module was built with */
-  sluice_str name;        /**< the plugin name; must equal the file name without ".so" */
-  sluice_str version;     /**< the filter's own version, for logs */
-  int32_t priority;       /**< Kong priority: higher runs first (jwt 1450, cors 2000, ...) */
-  uint32_t reserved0;     /**< set to 0 */
-  uint64_t capabilities;  /**< SLUICE_CAP_* bits; a body hook is called only with its bit */
+  uint32_t struct_size;  /**< sizeof(sluice_filter_descriptor) as the module compiled it */
+  uint16_t abi_major;    /**< SLUICE_ABI_VERSION_MAJOR the module was built with */
+  uint16_t abi_minor;    /**< SLUICE_ABI_VERSION_MINOR the module was built with */
+  sluice_str name;       /**< the plugin name; must equal the file name without ".so" */
+  sluice_str version;    /**< the filter's own version, for logs */
+  int32_t priority;      /**< Kong priority: higher runs first (jwt 1450, cors 2000, ...) */
+  uint32_t reserved0;    /**< set to 0 */
+  uint64_t capabilities; /**< SLUICE_CAP_* bits; a body hook is called only with its bit */
 
   /**
    * Required. Parses and validates the plugin's `config:` subtree.
@@ -810,6 +867,8 @@ SLUICE_EXPORT const sluice_filter_descriptor* sluice_filter_module_v1(const slui
 /*
  * Changelog (append only):
  *   1.0  first stable ABI: descriptor with 11 hooks, host table with 36 callbacks.
+ *   1.1  credentials_get, credential_set, upstream_health_list; SLUICE_INFO_CREDENTIAL_ID and
+ *        the byte and latency facts 104-108; sluice_target_health.
  */
 
 #ifdef __cplusplus

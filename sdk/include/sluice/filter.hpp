@@ -27,8 +27,6 @@
 // arena before the first hook and destroyed after on_log.
 #pragma once
 
-#include <sluice/filter.h>
-
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +39,8 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include <sluice/filter.h>
 
 namespace sluice {
 
@@ -91,20 +91,21 @@ inline void Log(LogLevel level, std::string_view message) noexcept {
 class Metric {
  public:
   Metric() = default;
+
   explicit Metric(sluice_metric* m) noexcept : m_(m) {}
 
-  sluice_status Add(double delta, std::initializer_list<std::string_view> labels = {}) const
-      noexcept {
+  sluice_status Add(double delta,
+                    std::initializer_list<std::string_view> labels = {}) const noexcept {
     return Record(Host().metric_add, delta, labels);
   }
 
-  sluice_status Set(double value, std::initializer_list<std::string_view> labels = {}) const
-      noexcept {
+  sluice_status Set(double value,
+                    std::initializer_list<std::string_view> labels = {}) const noexcept {
     return Record(Host().metric_set, value, labels);
   }
 
-  sluice_status Observe(double value, std::initializer_list<std::string_view> labels = {}) const
-      noexcept {
+  sluice_status Observe(double value,
+                        std::initializer_list<std::string_view> labels = {}) const noexcept {
     return Record(Host().metric_observe, value, labels);
   }
 
@@ -113,12 +114,14 @@ class Metric {
  private:
   using Fn = sluice_status (*)(sluice_metric*, const sluice_str*, size_t, double);
 
-  sluice_status Record(Fn fn, double v, std::initializer_list<std::string_view> labels) const
-      noexcept {
-    if (m_ == nullptr || labels.size() > 16) return SLUICE_ERR_INVALID;
+  sluice_status Record(Fn fn, double v,
+                       std::initializer_list<std::string_view> labels) const noexcept {
+    if (m_ == nullptr || labels.size() > 16)
+      return SLUICE_ERR_INVALID;
     sluice_str values[16];
     size_t n = 0;
-    for (std::string_view l : labels) values[n++] = Str(l);
+    for (std::string_view l : labels)
+      values[n++] = Str(l);
     return fn(m_, values, n, v);
   }
 
@@ -135,9 +138,11 @@ class ConfigContext {
                       std::initializer_list<std::string_view> label_names = {},
                       std::initializer_list<double> buckets = {}) const {
     sluice_str labels[16];
-    if (label_names.size() > 16) throw ConfigError("config: too many metric labels");
+    if (label_names.size() > 16)
+      throw ConfigError("config: too many metric labels");
     size_t n = 0;
-    for (std::string_view l : label_names) labels[n++] = Str(l);
+    for (std::string_view l : label_names)
+      labels[n++] = Str(l);
     sluice_metric_desc desc{};
     desc.struct_size = sizeof desc;
     desc.kind = kind;
@@ -174,7 +179,8 @@ class Headers {
   // The index-th value of `name` (case-insensitive), or nullopt.
   std::optional<std::string_view> Get(std::string_view name, size_t index = 0) const noexcept {
     sluice_str out{};
-    if (Host().header_get(req_, map_, Str(name), index, &out) != SLUICE_OK) return std::nullopt;
+    if (Host().header_get(req_, map_, Str(name), index, &out) != SLUICE_OK)
+      return std::nullopt;
     return View(out);
   }
 
@@ -187,7 +193,8 @@ class Headers {
 
   Field At(size_t i) const noexcept {
     sluice_header h{};
-    if (Host().header_at(req_, map_, i, &h) != SLUICE_OK) return {};
+    if (Host().header_at(req_, map_, i, &h) != SLUICE_OK)
+      return {};
     return {View(h.name), View(h.value)};
   }
 
@@ -207,11 +214,14 @@ class Headers {
   class Iterator {
    public:
     Iterator(const Headers* h, size_t i) noexcept : h_(h), i_(i) {}
+
     Field operator*() const noexcept { return h_->At(i_); }
+
     Iterator& operator++() noexcept {
       ++i_;
       return *this;
     }
+
     bool operator!=(const Iterator& o) const noexcept { return i_ != o.i_; }
 
    private:
@@ -220,6 +230,7 @@ class Headers {
   };
 
   Iterator begin() const noexcept { return Iterator(this, 0); }
+
   Iterator end() const noexcept { return Iterator(this, size()); }
 
  private:
@@ -234,35 +245,46 @@ class Request {
       : req_(req), end_of_stream_(end_of_stream) {}
 
   Headers RequestHeaders() const noexcept { return Headers(req_, SLUICE_MAP_REQUEST); }
+
   Headers ResponseHeaders() const noexcept { return Headers(req_, SLUICE_MAP_RESPONSE); }
 
   // A text fact (SLUICE_INFO_*), valid for the request; nullopt when the request has none.
   std::optional<std::string_view> Info(sluice_info id) const noexcept {
     sluice_str out{};
-    if (Host().request_info(req_, id, &out) != SLUICE_OK) return std::nullopt;
+    if (Host().request_info(req_, id, &out) != SLUICE_OK)
+      return std::nullopt;
     return View(out);
   }
 
   std::optional<int64_t> InfoInt(sluice_info id) const noexcept {
     int64_t out = 0;
-    if (Host().request_info_int(req_, id, &out) != SLUICE_OK) return std::nullopt;
+    if (Host().request_info_int(req_, id, &out) != SLUICE_OK)
+      return std::nullopt;
     return out;
   }
 
   std::string_view Method() const noexcept { return Info(SLUICE_INFO_METHOD).value_or(""); }
+
   std::string_view Path() const noexcept { return Info(SLUICE_INFO_PATH).value_or(""); }
+
   std::string_view Query() const noexcept { return Info(SLUICE_INFO_QUERY).value_or(""); }
+
   std::string_view HostName() const noexcept { return Info(SLUICE_INFO_HOST).value_or(""); }
+
   std::string_view Scheme() const noexcept { return Info(SLUICE_INFO_SCHEME).value_or(""); }
+
   std::string_view ClientAddress() const noexcept {
     return Info(SLUICE_INFO_CLIENT_ADDRESS).value_or("");
   }
+
   std::optional<std::string_view> RouteName() const noexcept {
     return Info(SLUICE_INFO_ROUTE_NAME);
   }
+
   std::optional<std::string_view> ServiceName() const noexcept {
     return Info(SLUICE_INFO_SERVICE_NAME);
   }
+
   std::optional<std::string_view> ConsumerId() const noexcept {
     return Info(SLUICE_INFO_CONSUMER_ID);
   }
@@ -293,12 +315,13 @@ class Request {
 
   // Answers from the gateway; the hook then returns Action::kStop.
   sluice_status SendLocalReply(int status, std::string_view body,
-                               std::initializer_list<Headers::Field> headers = {}) const
-      noexcept {
+                               std::initializer_list<Headers::Field> headers = {}) const noexcept {
     sluice_header fields[32];
-    if (headers.size() > 32) return SLUICE_ERR_INVALID;
+    if (headers.size() > 32)
+      return SLUICE_ERR_INVALID;
     size_t n = 0;
-    for (const Headers::Field& f : headers) fields[n++] = sluice_header{Str(f.name), Str(f.value)};
+    for (const Headers::Field& f : headers)
+      fields[n++] = sluice_header{Str(f.name), Str(f.value)};
     return Host().send_local_reply(req_, status, n == 0 ? nullptr : fields, n, Str(body));
   }
 
@@ -314,10 +337,13 @@ class Request {
 
   // Copies `s` into the request arena; the view lives as long as the request.
   std::string_view Copy(std::string_view s) const noexcept {
-    if (s.empty()) return {};
+    if (s.empty())
+      return {};
     char* p = static_cast<char*>(Allocate(s.size(), 1));
-    if (p == nullptr) return {};
-    for (size_t i = 0; i < s.size(); ++i) p[i] = s[i];
+    if (p == nullptr)
+      return {};
+    for (size_t i = 0; i < s.size(); ++i)
+      p[i] = s[i];
     return std::string_view(p, s.size());
   }
 
@@ -383,17 +409,22 @@ template <typename D>
 struct Trampolines {
   using Config = typename D::Config;
 
-  static constexpr bool kRequestHeaders =
-      requires(D d, Request& r) { { d.OnRequestHeaders(r) } -> std::same_as<Action>; };
-  static constexpr bool kRequestBody =
-      requires(D d, Request& r) { { d.OnRequestBody(r, true) } -> std::same_as<Action>; };
-  static constexpr bool kResponseHeaders =
-      requires(D d, Request& r) { { d.OnResponseHeaders(r) } -> std::same_as<Action>; };
-  static constexpr bool kResponseBody =
-      requires(D d, Request& r) { { d.OnResponseBody(r, true) } -> std::same_as<Action>; };
+  static constexpr bool kRequestHeaders = requires(D d, Request& r) {
+    { d.OnRequestHeaders(r) } -> std::same_as<Action>;
+  };
+  static constexpr bool kRequestBody = requires(D d, Request& r) {
+    { d.OnRequestBody(r, true) } -> std::same_as<Action>;
+  };
+  static constexpr bool kResponseHeaders = requires(D d, Request& r) {
+    { d.OnResponseHeaders(r) } -> std::same_as<Action>;
+  };
+  static constexpr bool kResponseBody = requires(D d, Request& r) {
+    { d.OnResponseBody(r, true) } -> std::same_as<Action>;
+  };
   static constexpr bool kLog = requires(D d, Request& r) { d.OnLog(r); };
-  static constexpr bool kConfigWithContext =
-      requires(std::string_view j, ConfigContext& c) { D::ParseConfig(j, c); };
+  static constexpr bool kConfigWithContext = requires(std::string_view j, ConfigContext& c) {
+    D::ParseConfig(j, c);
+  };
 
   static void ReportConfigError(sluice_instance* inst, std::string_view message) noexcept {
     Host().config_error(inst, Str(message));
@@ -427,7 +458,8 @@ struct Trampolines {
   static sluice_status RequestNew(sluice_request* req, void* config, void*, void** out) noexcept {
     try {
       void* mem = Host().arena_alloc(req, sizeof(D), alignof(D));
-      if (mem == nullptr) return SLUICE_ERR_NO_MEMORY;
+      if (mem == nullptr)
+        return SLUICE_ERR_NO_MEMORY;
       *out = new (mem) D(*static_cast<const Config*>(config));
       return SLUICE_OK;
     } catch (const std::exception& e) {
@@ -504,11 +536,16 @@ const sluice_filter_descriptor* Describe(const sluice_host_api* host, std::strin
     d.on_config_destroy = &T::ConfigDestroy;
     d.on_request_new = &T::RequestNew;
     d.on_request_destroy = &T::RequestDestroy;
-    if constexpr (T::kRequestHeaders) d.on_request_headers = &T::RequestHeaders;
-    if constexpr (T::kRequestBody) d.on_request_body = &T::RequestBody;
-    if constexpr (T::kResponseHeaders) d.on_response_headers = &T::ResponseHeaders;
-    if constexpr (T::kResponseBody) d.on_response_body = &T::ResponseBody;
-    if constexpr (T::kLog) d.on_log = &T::LogHook;
+    if constexpr (T::kRequestHeaders)
+      d.on_request_headers = &T::RequestHeaders;
+    if constexpr (T::kRequestBody)
+      d.on_request_body = &T::RequestBody;
+    if constexpr (T::kResponseHeaders)
+      d.on_response_headers = &T::ResponseHeaders;
+    if constexpr (T::kResponseBody)
+      d.on_response_body = &T::ResponseBody;
+    if constexpr (T::kLog)
+      d.on_log = &T::LogHook;
     return d;
   }();
   return &desc;
@@ -519,8 +556,8 @@ const sluice_filter_descriptor* Describe(const sluice_host_api* host, std::strin
 
 // Exports `Class` as the module's filter. `name` is the plugin name (the .so's file name),
 // `priority` its Kong priority (higher runs first), `version` a string literal for logs.
-#define SLUICE_FILTER(Class, name, priority, version)                                      \
-  extern "C" SLUICE_EXPORT const sluice_filter_descriptor* sluice_filter_module_v1(         \
-      const sluice_host_api* host) {                                                        \
-    return ::sluice::internal::Describe<Class>(host, name, priority, version);              \
+#define SLUICE_FILTER(Class, name, priority, version)                               \
+  extern "C" SLUICE_EXPORT const sluice_filter_descriptor* sluice_filter_module_v1( \
+      const sluice_host_api* host) {                                                \
+    return ::sluice::internal::Describe<Class>(host, name, priority, version);      \
   }

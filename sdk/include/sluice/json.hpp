@@ -6,8 +6,6 @@
 // file:line:col. Config time only: it allocates freely.
 #pragma once
 
-#include <sluice/filter.hpp>
-
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <sluice/filter.hpp>
+
 namespace sluice::json {
 
 class Value {
@@ -26,7 +26,9 @@ class Value {
   using Member = std::pair<std::string, Value>;
 
   Type type() const noexcept { return type_; }
+
   const std::string& path() const noexcept { return path_; }
+
   bool IsNull() const noexcept { return type_ == Type::kNull; }
 
   bool Bool() const {
@@ -42,7 +44,8 @@ class Value {
   // The value as an integer; throws for fractions and values outside int64_t.
   int64_t Integer() const {
     Expect(Type::kNumber, "an integer");
-    if (!integral_) Fail("expected an integer");
+    if (!integral_)
+      Fail("expected an integer");
     return integer_;
   }
 
@@ -64,7 +67,8 @@ class Value {
   // The member `key` of an object, or nullptr when absent (or null).
   const Value* Find(std::string_view key) const {
     for (const Member& m : Object()) {
-      if (m.first == key) return m.second.IsNull() ? nullptr : &m.second;
+      if (m.first == key)
+        return m.second.IsNull() ? nullptr : &m.second;
     }
     return nullptr;
   }
@@ -73,8 +77,10 @@ class Value {
   void AllowOnly(std::initializer_list<std::string_view> keys) const {
     for (const Member& m : Object()) {
       bool known = false;
-      for (std::string_view k : keys) known = known || k == m.first;
-      if (!known) m.second.Fail("unknown field");
+      for (std::string_view k : keys)
+        known = known || k == m.first;
+      if (!known)
+        m.second.Fail("unknown field");
     }
   }
 
@@ -87,7 +93,8 @@ class Value {
   friend class Parser;
 
   void Expect(Type t, const char* what) const {
-    if (type_ != t) Fail(std::string("expected ") + what);
+    if (type_ != t)
+      Fail(std::string("expected ") + what);
   }
 
   Type type_ = Type::kNull;
@@ -108,7 +115,8 @@ class Parser {
   Value Run() {
     Value v = ParseValue(root_, 0);
     SkipSpace();
-    if (i_ != s_.size()) Error("unexpected text after the value");
+    if (i_ != s_.size())
+      Error("unexpected text after the value");
     return v;
   }
 
@@ -120,23 +128,27 @@ class Parser {
   }
 
   void SkipSpace() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
       ++i_;
     }
   }
 
   bool Consume(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word) return false;
+    if (s_.substr(i_, word.size()) != word)
+      return false;
     i_ += word.size();
     return true;
   }
 
   Value ParseValue(const std::string& path, int depth) {
-    if (depth > kMaxDepth) Error("nested too deeply");
+    if (depth > kMaxDepth)
+      Error("nested too deeply");
     SkipSpace();
     Value v;
     v.path_ = path;
-    if (i_ >= s_.size()) Error("unexpected end");
+    if (i_ >= s_.size())
+      Error("unexpected end");
     char c = s_[i_];
     if (c == '{') {
       v.type_ = Value::Type::kObject;
@@ -148,13 +160,16 @@ class Parser {
       }
       for (;;) {
         SkipSpace();
-        if (i_ >= s_.size() || s_[i_] != '"') Error("expected a member name");
+        if (i_ >= s_.size() || s_[i_] != '"')
+          Error("expected a member name");
         std::string key = ParseString();
         for (const Value::Member& m : v.object_) {
-          if (m.first == key) Error("duplicate member '" + key + "'");
+          if (m.first == key)
+            Error("duplicate member '" + key + "'");
         }
         SkipSpace();
-        if (i_ >= s_.size() || s_[i_] != ':') Error("expected ':'");
+        if (i_ >= s_.size() || s_[i_] != ':')
+          Error("expected ':'");
         ++i_;
         Value child = ParseValue(path + "." + key, depth + 1);
         v.object_.emplace_back(std::move(key), std::move(child));
@@ -207,7 +222,8 @@ class Parser {
       v.type_ = Value::Type::kBool;
       return v;
     }
-    if (Consume("null")) return v;
+    if (Consume("null"))
+      return v;
     if (c == '-' || (c >= '0' && c <= '9')) {
       ParseNumber(&v);
       return v;
@@ -218,11 +234,14 @@ class Parser {
   void ParseNumber(Value* v) {
     size_t start = i_;
     bool integral = true;
-    if (s_[i_] == '-') ++i_;
+    if (s_[i_] == '-')
+      ++i_;
     auto digits = [&] {
       size_t d = i_;
-      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-      if (i_ == d) Error("bad number");
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9')
+        ++i_;
+      if (i_ == d)
+        Error("bad number");
     };
     digits();
     if (i_ < s_.size() && s_[i_] == '.') {
@@ -233,7 +252,8 @@ class Parser {
     if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
       integral = false;
       ++i_;
-      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-'))
+        ++i_;
       digits();
     }
     std::string text(s_.substr(start, i_ - start));
@@ -252,7 +272,8 @@ class Parser {
   }
 
   unsigned Hex4() {
-    if (i_ + 4 > s_.size()) Error("bad \\u escape");
+    if (i_ + 4 > s_.size())
+      Error("bad \\u escape");
     unsigned u = 0;
     for (int k = 0; k < 4; ++k) {
       char h = s_[i_++];
@@ -292,31 +313,53 @@ class Parser {
     ++i_;  // opening quote
     std::string out;
     for (;;) {
-      if (i_ >= s_.size()) Error("unterminated string");
+      if (i_ >= s_.size())
+        Error("unterminated string");
       char c = s_[i_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) Error("control character in string");
+      if (c == '"')
+        return out;
+      if (static_cast<unsigned char>(c) < 0x20)
+        Error("control character in string");
       if (c != '\\') {
         out.push_back(c);
         continue;
       }
-      if (i_ >= s_.size()) Error("unterminated string");
+      if (i_ >= s_.size())
+        Error("unterminated string");
       char e = s_[i_++];
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           unsigned cp = Hex4();
           if (cp >= 0xD800 && cp < 0xDC00) {
-            if (!Consume("\\u")) Error("lone surrogate");
+            if (!Consume("\\u"))
+              Error("lone surrogate");
             unsigned lo = Hex4();
-            if (lo < 0xDC00 || lo >= 0xE000) Error("lone surrogate");
+            if (lo < 0xDC00 || lo >= 0xE000)
+              Error("lone surrogate");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           } else if (cp >= 0xDC00 && cp < 0xE000) {
             Error("lone surrogate");
@@ -324,7 +367,8 @@ class Parser {
           AppendUtf8(&out, cp);
           break;
         }
-        default: Error("bad escape");
+        default:
+          Error("bad escape");
       }
     }
   }

@@ -3,13 +3,12 @@
 // loop, the consumer switch, body buffering, the two plugins/ and a C++ filter that throws.
 #include "core/filter_host/chain.h"
 
-#include <uv.h>
-
-#include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
+#include <uv.h>
 
 #include "tests/core/filter_host/test_support.h"
 
@@ -71,7 +70,8 @@ class Harness {
 
   // Runs the worker loop until a paused phase reported back (bounded).
   void RunUntilResumed() {
-    for (int i = 0; i < 1000 && resumed.empty(); ++i) uv_run(&loop_, UV_RUN_ONCE);
+    for (int i = 0; i < 1000 && resumed.empty(); ++i)
+      uv_run(&loop_, UV_RUN_ONCE);
     REQUIRE(resumed.size() == 1);
   }
 
@@ -112,6 +112,19 @@ services:
 )yaml";
 
 std::string With(const char* plugins) { return std::string(kService) + plugins; }
+
+TEST_CASE("filter_host chain: a filter built against the frozen 1.0 header runs",
+          "[filter_host][abi]") {
+  std::string yaml = With(R"yaml(
+plugins:
+- name: legacy-1-0
+- name: good
+)yaml");
+  Harness h(yaml.c_str());
+  h.Begin();
+  REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kContinue);
+  CHECK(Values(h.req, "x-trace") == std::vector<std::string>{"legacy-1-0", "good"});
+}
 
 TEST_CASE("filter_host chain: a local reply skips later filters; all see the reply",
           "[filter_host]") {

@@ -3,9 +3,9 @@
 // file can fail to be a usable filter.
 #include "core/filter_host/loader.h"
 
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "tests/core/filter_host/test_support.h"
 
@@ -34,13 +34,13 @@ TEST_CASE("filter_host loader: loads a module once and copies its descriptor", "
   CHECK(*a == *b);
 }
 
-TEST_CASE("filter_host loader: a missing file lists the filters that are there",
-          "[filter_host]") {
+TEST_CASE("filter_host loader: a missing file lists the filters that are there", "[filter_host]") {
   Loader loader(FixturesDir(), &Host().api());
   const std::string dir = FixturesDir();
   CHECK(LoadError(loader, "nope") ==
         "plugin 'nope': " + dir + "/nope.so not found; filters in " + dir +
-            ": auth.so, correlation-id.so, good.so, header-stamp.so, late.so, major2.so, "
+            ": auth.so, correlation-id.so, good.so, header-stamp.so, late.so, legacy-1-0.so, "
+            "major2.so, "
             "misnamed.so, no-entry.so, prio-a.so, prio-b.so, prio-c.so, reject.so, thrower.so");
   // The failure is remembered, with the same message.
   CHECK(LoadError(loader, "nope").rfind("plugin 'nope': ", 0) == 0);
@@ -63,7 +63,8 @@ TEST_CASE("filter_host loader: refuses files that are not sluice filters", "[fil
   SECTION("another major version") {
     CHECK(LoadError(loader, "major2") == "plugin 'major2': " + dir +
                                              "/major2.so was built for filter ABI 2.0, this "
-                                             "sluice supports 1.0");
+                                             "sluice supports 1." +
+                                             std::to_string(SLUICE_ABI_VERSION_MINOR));
   }
   SECTION("a descriptor naming another plugin") {
     CHECK(LoadError(loader, "misnamed") ==
@@ -82,9 +83,7 @@ TEST_CASE("filter_host loader: descriptor rules", "[filter_host]") {
   d.struct_size = sizeof d;
   d.abi_major = 1;
   d.name = {"x", 1};
-  auto config_new = [](sluice_instance*, sluice_str, void**) -> sluice_status {
-    return SLUICE_OK;
-  };
+  auto config_new = [](sluice_instance*, sluice_str, void**) -> sluice_status { return SLUICE_OK; };
   auto body = [](sluice_request*, void*, void*, bool) -> sluice_action {
     return SLUICE_ACTION_CONTINUE;
   };

@@ -3,10 +3,10 @@
 // priority), and how a filter's config errors reach the user as file:line:col.
 #include "core/filter_host/registry.h"
 
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "tests/core/filter_host/test_support.h"
 
@@ -28,7 +28,8 @@ config::Plugin Scoped(const char* name, int route, int service, int consumer) {
 
 std::vector<std::string> Names(const Chain& chain) {
   std::vector<std::string> out;
-  for (const Instance* in : chain.filters) out.push_back(in->name);
+  for (const Instance* in : chain.filters)
+    out.push_back(in->name);
   return out;
 }
 
@@ -38,6 +39,7 @@ TEST_CASE("filter_host registry: Kong's eight scopes, most specific first", "[fi
     int route, service, consumer, rank;
     const char* what;
   };
+
   const std::vector<Scope> table = {
       {0, 0, 0, 1, "route + service + consumer"},
       {0, -1, 0, 2, "route + consumer"},
@@ -206,14 +208,16 @@ plugins:
     REQUIRE_FALSE(chains.ok());
     CHECK(chains.status().message() ==
           "kong.yml:4:3: plugin 'major2': " + FixturesDir() +
-              "/major2.so was built for filter ABI 2.0, this sluice supports 1.0");
+              "/major2.so was built for filter ABI 2.0, this sluice supports 1." +
+              std::to_string(SLUICE_ABI_VERSION_MINOR));
   }
 }
 
 TEST_CASE("filter_host registry: MapConfigError falls back along the path", "[filter_host]") {
   config::Plugin p;
   p.mark = {10, 3};
-  p.config_marks = {{"config", {11, 5}}, {"config.add", {12, 7}}, {"config.add.headers[0]", {13, 9}}};
+  p.config_marks = {
+      {"config", {11, 5}}, {"config.add", {12, 7}}, {"config.add.headers[0]", {13, 9}}};
   CHECK(MapConfigError("f.yml", p, "config.add.headers[0]: bad header") ==
         "f.yml:13:9: config.add.headers[0]: bad header");
   CHECK(MapConfigError("f.yml", p, "config.add.headers[1].x: bad") ==

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host's building blocks: the request arena, the shared counters and the metrics text.
-#include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "core/filter_host/arena.h"
 #include "core/filter_host/metrics.h"
@@ -73,7 +73,8 @@ TEST_CASE("filter_host metrics: prometheus text for the three kinds", "[filter_h
 
   d.kind = SLUICE_METRIC_GAUGE;
   d.name = {"bad name", 8};
-  CHECK(metrics.Define(d).status().message() == "metric name 'bad name' is not a valid prometheus name");
+  CHECK(metrics.Define(d).status().message() ==
+        "metric name 'bad name' is not a valid prometheus name");
   d.name = {"t_latency", 9};
   CHECK(metrics.Define(d).status().message() ==
         "metric t_latency is already defined with another kind or labels");

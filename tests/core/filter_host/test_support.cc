@@ -14,10 +14,12 @@ std::string FixturesDir() { return SLUICE_FIXTURES_DIR; }
 
 config::Config LoadConfig(const char* yaml) {
   std::string text(yaml);
-  if (!text.empty() && text[0] == '\n') text.erase(0, 1);
+  if (!text.empty() && text[0] == '\n')
+    text.erase(0, 1);
   config::LoadResult r = config::LoadString(text, "kong.yml");
   std::string errors;
-  for (const config::Error& e : r.errors) errors += e.ToString() + "\n";
+  for (const config::Error& e : r.errors)
+    errors += e.ToString() + "\n";
   INFO(errors);
   REQUIRE(r.ok());
   return std::move(r.config);

@@ -59,10 +59,9 @@ TEST_CASE("header map: lookup is case-insensitive and keeps order", "[http]") {
 TEST_CASE("reply: gateway errors carry Kong's JSON body", "[http]") {
   std::string out;
   AppendErrorReply(404, DefaultMessage(404), false, false, &out);
-  CHECK(out ==
-        "HTTP/1.1 404 Not Found\r\nServer: sluice/" SLUICE_VERSION
-        "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 48\r\n\r\n"
-        "{\"message\":\"no Route matched with those values\"}");
+  CHECK(out == "HTTP/1.1 404 Not Found\r\nServer: sluice/" SLUICE_VERSION
+               "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 48\r\n\r\n"
+               "{\"message\":\"no Route matched with those values\"}");
 }
 
 TEST_CASE("reply: text/plain and connection close", "[http]") {

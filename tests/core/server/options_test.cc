@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/server/options.h"
 
-#include <catch2/catch.hpp>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace sluice::server {
 namespace {
@@ -10,7 +11,8 @@ namespace {
 absl::StatusOr<Options> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "sluice");
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   return ParseOptions(static_cast<int>(argv.size()), argv.data());
 }
 
@@ -29,10 +31,26 @@ TEST_CASE("options: defaults follow Kong", "[server]") {
 }
 
 TEST_CASE("options: every flag", "[server]") {
-  auto o = Parse({"--config", "a.yaml", "--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2",
-                  "--admin-listen", "off", "--workers", "3", "--filters-dir", "/f",
-                  "--access-log", "off", "--log-level", "debug", "--client-max-body-size",
-                  "1024", "--client-header-timeout", "500"});
+  auto o = Parse({"--config",
+                  "a.yaml",
+                  "--listen",
+                  "127.0.0.1:1",
+                  "--listen",
+                  "127.0.0.1:2",
+                  "--admin-listen",
+                  "off",
+                  "--workers",
+                  "3",
+                  "--filters-dir",
+                  "/f",
+                  "--access-log",
+                  "off",
+                  "--log-level",
+                  "debug",
+                  "--client-max-body-size",
+                  "1024",
+                  "--client-header-timeout",
+                  "500"});
   REQUIRE(o.ok());
   CHECK(o->listen == std::vector<std::string>{"127.0.0.1:1", "127.0.0.1:2"});
   CHECK(o->admin_listen == "off");
