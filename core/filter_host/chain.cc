@@ -369,6 +369,16 @@ void RequestChain::RunLog() {
   }
 }
 
+void RequestChain::HostReply(int status, absl::string_view content_type, absl::string_view body) {
+  phase_ = Phase::kIdle;
+  paused_ = nullptr;
+  replied_ = true;
+  reply_status_ = status;
+  reply_headers_.clear();
+  reply_headers_.emplace_back("Content-Type", std::string(content_type));
+  reply_body_.assign(body.data(), body.size());
+}
+
 void RequestChain::LoadLocalReply(http::HeaderMap* headers) const {
   headers->Clear();
   for (const auto& [name, value] : reply_headers_)

@@ -163,6 +163,10 @@ class RequestChain {
   // the next Run*Body call or End.
   absl::string_view body_output() const { return body_output_; }
 
+  // A reply the gateway itself produces (404, 502, 504, ...) while a chain is active: it then
+  // goes through the response hooks like a filter's local reply (step 9).
+  void HostReply(int status, absl::string_view content_type, absl::string_view body);
+
   // The local reply after kLocalReply.
   int local_reply_status() const { return reply_status_; }
 

@@ -12,6 +12,8 @@
 
 #include "core/common/buffer_pool.h"
 #include "core/common/stats.h"
+#include "core/filter_host/chain.h"
+#include "core/filter_host/worker_host.h"
 #include "core/proxy/snapshot.h"
 #include "core/upstream/pool.h"
 
@@ -32,13 +34,17 @@ struct Settings {
   uint64_t drain_timeout_ms = 10000;
   size_t upstream_idle_per_target = 128;
   uint64_t upstream_idle_timeout_ms = 60000;
-  bool latency_headers = true;  // X-Sluice-Upstream-Latency / X-Sluice-Proxy-Latency
+  bool latency_headers = true;               // X-Sluice-Upstream-Latency / X-Sluice-Proxy-Latency
+  uint64_t filter_pause_timeout_ms = 60000;  // a paused filter that never resumes: 500
 };
 
 // A worker's reference to a snapshot, counted without atomics: only the owning worker touches
 // it. Retired references are freed when their last request ends.
 struct WorkerSnapshot {
   std::shared_ptr<const Snapshot> snap;
+  // This worker's state for the snapshot's filters (on_worker_new); declared after `snap` so
+  // it goes first.
+  std::unique_ptr<filter_host::WorkerFilters> filters;
   int inflight = 0;
   bool retired = false;
 };
@@ -63,8 +69,16 @@ struct WorkerContext {
   Session* sessions_head = nullptr;       // every open session, for draining
   std::vector<Exchange*> free_exchanges;  // recycled per-request state
 
-  // Installs a new snapshot; the old one is freed once its last request ends.
+  // Installs a new snapshot; the old one is freed once its last request ends. On the worker
+  // thread once filters are on (StartFilters).
   void Install(std::shared_ptr<const Snapshot> snap);
+
+  // On the worker thread, before serving: the filter host of this worker, and the filters'
+  // worker state of the current snapshot. StopFilters undoes both (before the loop's last run).
+  void StartFilters(int index);
+  void StopFilters();
+
+  std::unique_ptr<filter_host::WorkerHost> worker_host;
 
   // Takes a reference to the current snapshot for one request / drops it.
   WorkerSnapshot* Acquire() {

@@ -76,11 +76,20 @@ void Exchange::Reset() {
   bytes_sent = 0;
   phase = Phase::kHead;
   start_ms = upstream_start_ms = upstream_headers_ms = 0;
+  // The chain was ended by the previous request; its buffers keep their capacity.
+  filters = buffer_req_body = resp_body_filters = false;
+  filter_wait = FilterWait::kNone;
+  req_body.clear();
+  req_body_out = {};
+  resp_out.clear();
+  head_bytes = 0;
 }
 
 void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
   auto* ws = new WorkerSnapshot;
   ws->snap = std::move(snap);
+  if (worker_host != nullptr && ws->snap->filters != nullptr)
+    ws->filters = std::make_unique<filter_host::WorkerFilters>(*worker_host, *ws->snap->filters);
   WorkerSnapshot* old = current;
   current = ws;
   if (old != nullptr) {
@@ -88,6 +97,21 @@ void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
     if (old->inflight == 0)
       delete old;
   }
+}
+
+void WorkerContext::StartFilters(int index) {
+  worker_host = std::make_unique<filter_host::WorkerHost>(loop, index);
+  if (current != nullptr && current->filters == nullptr && current->snap->filters != nullptr) {
+    current->filters =
+        std::make_unique<filter_host::WorkerFilters>(*worker_host, *current->snap->filters);
+  }
+}
+
+void WorkerContext::StopFilters() {
+  // Every session was closed (ending its chain); retired snapshots are gone with them.
+  if (current != nullptr)
+    current->filters.reset();
+  worker_host.reset();
 }
 
 WorkerContext::~WorkerContext() {

@@ -12,12 +12,21 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include "core/filter_host/chain.h"
 #include "core/http/header_map.h"
 #include "core/http/known_headers.h"
 #include "core/proxy/context.h"
 #include "core/router/router.h"
 
 namespace sluice::proxy {
+
+// Appends "name: value\r\n".
+inline void AppendHeaderLine(std::string* out, absl::string_view name, absl::string_view value) {
+  out->append(name.data(), name.size());
+  out->append(": ", 2);
+  out->append(value.data(), value.size());
+  out->append("\r\n", 2);
+}
 
 // A bounded list of buffers for one uv_write, with room for the chunk-size lines it needs when
 // re-encoding a body as chunked. The memory the buffers point to must stay put until the write
@@ -68,6 +77,18 @@ enum class Phase : uint8_t {
   kConnecting,  // waiting for the upstream connect
   kUpstream,    // request sent or sending; waiting for / reading the response
   kReplying,    // a local reply is being written
+  kFilters,     // a filter paused the request side; waiting for it to resume
+  kFilterBody,  // reading the whole request body for a body filter, before going upstream
+};
+
+// Which paused filter phase an exchange waits for (Session::OnFilterResume).
+enum class FilterWait : uint8_t {
+  kNone,
+  kRequestHeaders,
+  kRequestBody,
+  kResponseHeaders,  // an upstream response head is held
+  kResponseReply,    // a response hook replaced the upstream response (not a pause)
+  kReplyHeaders,     // a local reply's head is held
 };
 
 struct Exchange {
@@ -128,6 +149,19 @@ struct Exchange {
   uv_write_t client_wreq;
   uint64_t bytes_sent = 0;
   Phase phase = Phase::kHead;
+
+  // --- filters (only when the route's chain is not empty) ---
+  bool filters = false;  // chain is active for this request
+  bool buffer_req_body = false;
+  bool resp_body_filters = false;
+  FilterWait filter_wait = FilterWait::kNone;
+  filter_host::RequestChain chain;
+  filter_host::RequestView fview;
+  std::string host_lc;
+  std::string req_body;            // whole request body, for request body filters
+  absl::string_view req_body_out;  // what they made of it (valid until chain.End)
+  std::string resp_out;            // response body bytes the filters let through
+  uint64_t head_bytes = 0;         // approximate size of the request head
 
   // --- timing (loop milliseconds) ---
   uint64_t start_ms = 0;

@@ -115,6 +115,9 @@ void Session::Accept(WorkerContext* ctx, uv_stream_t* server, int listen_port) {
     if (inet_ntop(peer.ss_family, src, s->peer_, sizeof s->peer_) != nullptr) {
       s->peer_len_ = static_cast<uint8_t>(strlen(s->peer_));
     }
+    s->peer_port_ =
+        ntohs(peer.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port
+                                         : reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
   }
   s->ArmTimer(ctx->settings.client_header_timeout_ms);
   s->StartReading();
@@ -215,10 +218,15 @@ void Session::ReleaseReadBuffer() {
 void Session::ProcessInput() {
   while (!closing_ && parse_pos_ < in_end_) {
     if (ex_ != nullptr && ex_->head_done) {
-      if (ex_->phase != Phase::kUpstream)
-        return;  // the body waits for the upstream
-      if (ex_->up_write_pending || ex_->req_complete || !ex_->req_batch.empty())
-        break;
+      if (ex_->phase == Phase::kFilterBody) {
+        if (ex_->req_complete)
+          break;
+      } else {
+        if (ex_->phase != Phase::kUpstream)
+          return;  // the body waits for the upstream
+        if (ex_->up_write_pending || ex_->req_complete || !ex_->req_batch.empty())
+          break;
+      }
     }
     llhttp_errno_t err = llhttp_execute(&parser_, in_ + parse_pos_, in_end_ - parse_pos_);
     if (err == HPE_OK) {
@@ -262,6 +270,17 @@ void Session::ProcessInput() {
     }
     if (ex_ == nullptr)
       ReleaseReadBuffer();
+    StartReading();
+    return;
+  }
+  if (ex_->phase == Phase::kFilterBody) {
+    // The whole body is collected for a body filter before anything goes upstream.
+    if (ex_->req_complete) {
+      AfterRequestBody(ex_->chain.RunRequestBody(ex_->req_body, true));
+      return;
+    }
+    ArmTimer(ctx_->settings.client_header_timeout_ms);
+    CompactInput();
     StartReading();
     return;
   }
@@ -369,6 +388,14 @@ int Session::OnBody(llhttp_t* p, const char* at, size_t len) {
     s->reject_status_ = 413;
     return -1;
   }
+  if (ex->buffer_req_body) {
+    if (ex->req_body.size() + len > filter_host::RequestChain::kMaxBufferedBody) {
+      s->reject_status_ = 413;
+      return -1;
+    }
+    ex->req_body.append(at, len);
+    return 0;
+  }
   if (ex->req_chunked) {
     ex->req_batch.AddChunk(at, len);
   } else {
@@ -379,13 +406,14 @@ int Session::OnBody(llhttp_t* p, const char* at, size_t len) {
 
 int Session::OnChunkHeader(llhttp_t* p) {
   // Pause before a chunk that would not fit in the batch; the batch is flushed, then resumed.
-  return From(p)->ex_->req_batch.HasRoomForChunk() ? 0 : HPE_PAUSED;
+  Exchange* ex = From(p)->ex_;
+  return ex->buffer_req_body || ex->req_batch.HasRoomForChunk() ? 0 : HPE_PAUSED;
 }
 
 int Session::OnMessageComplete(llhttp_t* p) {
   Session* s = From(p);
   Exchange* ex = s->ex_;
-  if (ex->req_chunked)
+  if (ex->req_chunked && !ex->buffer_req_body)
     ex->req_batch.AddLastChunk();
   ex->req_complete = true;
   return HPE_PAUSED;
@@ -434,10 +462,22 @@ void Session::StartRequest() {
   view.headers = &ex->req_headers;
   view.listener_port = listen_port_;
   if (!snap.router->Match(view, &ex->match)) {
+    BeginFilters(-1, host);  // Kong runs the global plugins' response and log hooks on a 404
     Reply(404, http::DefaultMessage(404), !ex->req_complete && ex->req_has_body);
     return;
   }
   ex->route = &snap.config.routes[ex->match.route];
+  if (BeginFilters(ex->match.route, host)) {
+    AfterRequestHeaders(ex->chain.RunRequestHeaders(!ex->req_has_body));
+    return;
+  }
+  ForwardRequest();
+}
+
+// Picks the endpoint, builds the upstream head and connects: after the request filters, if any.
+void Session::ForwardRequest() {
+  Exchange* ex = ex_;
+  const Snapshot& snap = *ex->snap->snap;
   if (ex->match.service < 0) {
     Reply(503, "no Service found with those values", ex->req_has_body);
     return;
@@ -448,8 +488,20 @@ void Session::StartRequest() {
     return;
   }
   ex->endpoint = &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
-  router::BuildUpstreamPath(ex->service->path, ex->route->strip_path, ex->route->path_handling,
-                            ex->norm_path, ex->match.matched_prefix, &ex->up_path);
+  if (ex->filters && ex->chain.upstream_path().has_value()) {
+    absl::string_view p = *ex->chain.upstream_path();
+    ex->up_path.assign(p.data(), p.size());
+  } else {
+    router::BuildUpstreamPath(ex->service->path, ex->route->strip_path, ex->route->path_handling,
+                              ex->norm_path, ex->match.matched_prefix, &ex->up_path);
+  }
+  absl::string_view path, query;
+  bool has_query = false;
+  http::SplitTarget(ex->target, &path, &query, &has_query);
+  if (ex->filters && ex->chain.upstream_query().has_value()) {
+    query = *ex->chain.upstream_query();
+    has_query = !query.empty();
+  }
   if (has_query) {
     ex->up_path.push_back('?');
     ex->up_path.append(query.data(), query.size());
@@ -470,6 +522,11 @@ void Session::Reply(int status, absl::string_view message, bool close) {
   if (ex_ == nullptr)
     OnMessageBegin(&parser_);
   Exchange* ex = ex_;
+  if (ex->filters && !ex->resp_started) {
+    ex->close_after = ex->close_after || close;
+    ReplyThroughFilters(status, message);
+    return;
+  }
   if (ex->up != nullptr)
     ReleaseUpstream(false);
   ex->phase = Phase::kReplying;
@@ -564,6 +621,8 @@ void Session::ClientWriteDone() {
 
 void Session::FinishExchange() {
   Exchange* ex = ex_;
+  if (ex->filters)
+    EndFilters();
   uint64_t now = NowMs();
   int cls = ex->status / 100;
   WorkerStats::Bump(ctx_->stats->responses_by_class[cls >= 1 && cls <= 5 ? cls : 0]);
@@ -651,6 +710,14 @@ void Session::OnTimer(uv_timer_t* t) {
     case Phase::kReplying:
       s->Close();
       return;
+    case Phase::kFilters:
+      log::Warn("a filter held a request for %d ms without resuming it",
+                static_cast<int>(s->ctx_->settings.filter_pause_timeout_ms));
+      s->Reply(500, http::DefaultMessage(500), true);
+      return;
+    case Phase::kFilterBody:
+      s->Reply(408, http::DefaultMessage(408), true);
+      return;
   }
 }
 
@@ -659,6 +726,8 @@ void Session::Close() {
     return;
   closing_ = true;
   if (ex_ != nullptr) {
+    if (ex_->filters)
+      EndFilters();  // the client went away: filters still log and free their state
     if (ex_->up != nullptr)
       ReleaseUpstream(false);
     if (ex_->up_buf != nullptr) {

@@ -82,6 +82,7 @@ class Session {
   static int OnRespMessageComplete(llhttp_t* p);
   static const llhttp_settings_t kResponseSettings;
 
+  void ForwardRequest();
   void ConnectUpstream();
   void StartUpstreamIO();
   void ReadUpstream();
@@ -92,6 +93,21 @@ class Session {
   void UpstreamFailed(int status, bool may_retry);
   void ReleaseUpstream(bool reusable);
   void ArmUpstreamTimer();
+
+  // --- filter chains (filter_side.cc); see core/filter_host/chain.h for the contract ---
+  static void OnFilterResume(void* owner, filter_host::Flow flow);
+  bool BeginFilters(int route, absl::string_view host);
+  void AfterRequestHeaders(filter_host::Flow flow);
+  void StartBodyBuffering();
+  void AfterRequestBody(filter_host::Flow flow);
+  void AfterResponseHeaders(filter_host::Flow flow);
+  void PinRequestHead();
+  void PinResponseHead();
+  void ReplyThroughFilters(int status, absl::string_view message);
+  void FilterReply();
+  void SendFilterReply();
+  void EndFilters();
+  void WaitForFilter(FilterWait wait);
 
   uint64_t NowMs() const { return uv_now(ctx_->loop); }
 
@@ -109,11 +125,12 @@ class Session {
   bool client_write_pending_ = false;
   bool parse_error_ = false;
   uint8_t sync_depth_ = 0;
-  uint16_t reject_status_ = 0;  // set by a parser callback that refuses the request (413, 431)  //
-                                // nesting of completions run inline by WriteNow
+  uint16_t reject_status_ = 0;  // set by a parser callback that refuses the request (413, 431)
+  // Nesting of completions run inline by WriteNow.
   static constexpr uint8_t kMaxSyncDepth = 4;
   uint8_t peer_len_ = 0;
   uint16_t listen_port_ = 0;
+  uint16_t peer_port_ = 0;
   char peer_[46];  // client IP as text, for X-Forwarded-For, X-Real-IP and the access log
 };
 

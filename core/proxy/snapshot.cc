@@ -46,7 +46,8 @@ bool Resolve(const std::string& host, int port, net::Address* out) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config config,
-                                                              uint64_t version) {
+                                                              uint64_t version,
+                                                              FilterSetup filters) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = version;
   // The router may point into the config, so compile it where it will live.
@@ -55,6 +56,14 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
   if (!router.ok())
     return router.status();
   snap->router = std::move(router).value();
+  if (filters.loader != nullptr && filters.host != nullptr) {
+    auto chains = filter_host::Chains::Build(snap->config, *filters.loader, *filters.host);
+    if (!chains.ok())
+      return chains.status();
+    snap->filters = std::move(chains).value();
+  } else if (!snap->config.plugins.empty()) {
+    return absl::FailedPreconditionError("plugins need a filter host");
+  }
 
   for (const config::Service& s : snap->config.services) {
     ServiceRoute sr;

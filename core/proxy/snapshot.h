@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 
 #include "core/config/config.h"
+#include "core/filter_host/loader.h"
+#include "core/filter_host/registry.h"
 #include "core/net/address.h"
 #include "core/router/router.h"
 
@@ -40,11 +42,23 @@ struct Snapshot {
   config::Config config;
   std::unique_ptr<router::Router> router;
   std::vector<ServiceRoute> services;  // parallel to config.services
+  // The plugins' chains (filter_host/registry.h). Its destructor runs on_config_destroy, so the
+  // last reference to a snapshot must be dropped on the main thread (the server keeps retired
+  // snapshots until the workers let go of them).
+  std::unique_ptr<filter_host::Chains> filters;
+};
+
+// Where BuildSnapshot loads and configures plugins (main thread). Without one, a config that
+// names plugins is refused.
+struct FilterSetup {
+  filter_host::Loader* loader = nullptr;
+  filter_host::FilterHost* host = nullptr;
 };
 
 // Compiles `config` into a snapshot. Service host names are resolved here, on the calling
 // (main) thread, never on a worker loop.
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config config,
-                                                              uint64_t version);
+                                                              uint64_t version,
+                                                              FilterSetup filters = {});
 
 }  // namespace sluice::proxy

@@ -16,13 +16,6 @@ namespace {
 
 Session* From(llhttp_t* p) { return static_cast<Session*>(p->data); }
 
-void AppendHeader(std::string* out, absl::string_view name, absl::string_view value) {
-  out->append(name.data(), name.size());
-  out->append(": ", 2);
-  out->append(value.data(), value.size());
-  out->append("\r\n", 2);
-}
-
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
@@ -73,7 +66,8 @@ void Session::BuildUpstreamHead() {
         prior_via = f.value;
         break;
       case http::HeaderId::kExpect:
-        if (IEquals(f.value, "100-continue") && ex->req_has_body && !ex->http10) {
+        if (IEquals(f.value, "100-continue") && ex->req_has_body && !ex->http10 &&
+            !ex->buffer_req_body) {
           ex->expect_continue = true;
         }
         break;
@@ -83,9 +77,9 @@ void Session::BuildUpstreamHead() {
   }
 
   if (ex->route->preserve_host && client_host.data() != nullptr) {
-    AppendHeader(&out, "Host", client_host);
+    AppendHeaderLine(&out, "Host", client_host);
   } else {
-    AppendHeader(&out, "Host", ex->endpoint->host_header);
+    AppendHeaderLine(&out, "Host", ex->endpoint->host_header);
   }
   for (const http::HeaderField& f : ex->req_headers) {
     http::HeaderId id = http::ClassifyHeader(f.name);
@@ -102,7 +96,7 @@ void Session::BuildUpstreamHead() {
       case http::HeaderId::kVia:
         continue;
       case http::HeaderId::kExpect:
-        if (ex->expect_continue)
+        if (ex->expect_continue || ex->buffer_req_body)
           continue;
         break;
       default:
@@ -112,7 +106,7 @@ void Session::BuildUpstreamHead() {
     }
     if (!ex->connection_tokens.empty() && http::NamedInConnection(f.name, ex->connection_tokens))
       continue;
-    AppendHeader(&out, f.name, f.value);
+    AppendHeaderLine(&out, f.name, f.value);
   }
 
   absl::string_view ip(peer_, peer_len_);
@@ -148,7 +142,9 @@ void Session::BuildUpstreamHead() {
   } else {
     out.append("Via: 1.1 sluice\r\n");
   }
-  if (ex->req_chunked) {
+  if (ex->buffer_req_body) {
+    absl::StrAppend(&out, "Content-Length: ", ex->req_body_out.size(), "\r\n");
+  } else if (ex->req_chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else if (parser_.flags & F_CONTENT_LENGTH) {
     absl::StrAppend(&out, "Content-Length: ", ex->req_has_body ? parser_.content_length : 0,
@@ -209,6 +205,8 @@ void Session::StartUpstreamIO() {
   ReadUpstream();
   ex->req_batch.Clear();
   ex->req_batch.Add(ex->out.data(), ex->out.size());
+  if (ex->buffer_req_body)
+    ex->req_batch.Add(ex->req_body_out.data(), ex->req_body_out.size());
   if (ex->expect_continue && !client_write_pending_) {
     // The client waits for this before sending its body; the response head comes later.
     ex->expect_continue = false;
@@ -336,7 +334,11 @@ void Session::ParseResponse() {
       upstream::StopReads(ex->up);
     return;
   }
+  if (ex->filter_wait != FilterWait::kNone)
+    return;  // a response filter holds the head
   if (ex->up_parse_pos < ex->up_end && !ex->resp_complete) {
+    if (ex->resp_body_filters)
+      ex->resp_out.clear();  // the last batch that pointed into it was written
     llhttp_errno_t err =
         llhttp_execute(&ex->rparser, ex->up_buf + ex->up_parse_pos, ex->up_end - ex->up_parse_pos);
     if (err == HPE_OK) {
@@ -352,6 +354,28 @@ void Session::ParseResponse() {
       }
       return;
     }
+  }
+  if (ex->filter_wait == FilterWait::kResponseHeaders) {
+    upstream::StopReads(ex->up);
+    return;
+  }
+  if (ex->filter_wait == FilterWait::kResponseReply) {
+    ex->filter_wait = FilterWait::kNone;
+    ReleaseUpstream(false);
+    FilterReply();
+    return;
+  }
+  if (ex->resp_body_filters) {
+    // What the body filters let through this time, framed like any body.
+    if (!ex->resp_out.empty()) {
+      if (ex->chunked_out) {
+        ex->resp_batch.AddChunk(ex->resp_out.data(), ex->resp_out.size());
+      } else {
+        ex->resp_batch.Add(ex->resp_out.data(), ex->resp_out.size());
+      }
+    }
+    if (ex->resp_complete && ex->chunked_out)
+      ex->resp_batch.AddLastChunk();
   }
   if (!ex->resp_batch.empty()) {
     if (!ex->resp_complete)
@@ -422,6 +446,20 @@ int Session::OnRespHeadersComplete(llhttp_t* p) {
     return 0;
   }
   ex->upstream_headers_ms = s->NowMs();
+  if (ex->filters) {
+    bool no_body = ex->is_head || ex->status == 204 || ex->status == 304 ||
+                   ((p->flags & F_CONTENT_LENGTH) && p->content_length == 0);
+    ex->fview.response_headers = &ex->resp_headers;
+    ex->fview.response_status = ex->status;
+    filter_host::Flow flow = ex->chain.RunResponseHeaders(no_body);
+    if (flow != filter_host::Flow::kContinue) {
+      // Held or replaced: ParseResponse acts on it once llhttp has returned.
+      ex->filter_wait = flow == filter_host::Flow::kPause ? FilterWait::kResponseHeaders
+                                                          : FilterWait::kResponseReply;
+      return ex->is_head ? 1 : HPE_PAUSED;
+    }
+    ex->resp_body_filters = ex->chain.has_response_body_filters() && !no_body;
+  }
   s->BuildResponseHead();
   ex->resp_batch.Add(ex->resp_head.data(), ex->resp_head.size());
   ex->resp_started = true;
@@ -430,6 +468,13 @@ int Session::OnRespHeadersComplete(llhttp_t* p) {
 
 int Session::OnRespBody(llhttp_t* p, const char* at, size_t len) {
   Exchange* ex = From(p)->ex_;
+  if (ex->resp_body_filters) {
+    if (ex->chain.RunResponseBody({at, len}, false) == filter_host::Flow::kReset)
+      return -1;
+    absl::string_view out = ex->chain.body_output();
+    ex->resp_out.append(out.data(), out.size());
+    return 0;
+  }
   if (ex->chunked_out) {
     ex->resp_batch.AddChunk(at, len);
   } else {
@@ -451,8 +496,14 @@ int Session::OnRespMessageComplete(llhttp_t* p) {
     ex->resp_reason = absl::string_view();
     return 0;
   }
-  if (ex->chunked_out)
+  if (ex->resp_body_filters) {
+    if (ex->chain.RunResponseBody({}, true) == filter_host::Flow::kReset)
+      return -1;
+    absl::string_view out = ex->chain.body_output();
+    ex->resp_out.append(out.data(), out.size());
+  } else if (ex->chunked_out) {
     ex->resp_batch.AddLastChunk();
+  }
   ex->resp_complete = true;
   ex->up_reusable = llhttp_should_keep_alive(p) != 0;
   return HPE_PAUSED;
@@ -484,11 +535,16 @@ void Session::BuildResponseHead() {
     }
     if (!named.empty() && http::NamedInConnection(f.name, named))
       continue;
-    AppendHeader(&out, f.name, f.value);
+    AppendHeaderLine(&out, f.name, f.value);
   }
+  if (ex->filters)
+    PinResponseHead();
   const llhttp_t& rp = ex->rparser;
   bool no_body = ex->is_head || ex->status == 204 || ex->status == 304;
-  if (!no_body && !(rp.flags & F_CONTENT_LENGTH)) {
+  // Body filters may change the length; they drop Content-Length when they do (filter.h).
+  bool has_length = ex->resp_body_filters ? ex->resp_headers.Find("content-length") != nullptr
+                                          : (rp.flags & F_CONTENT_LENGTH) != 0;
+  if (!no_body && !has_length) {
     // Chunked or close-delimited upstream body: re-chunk for HTTP/1.1 clients so the
     // connection survives; an HTTP/1.0 client reads until we close.
     if (ex->http10) {

@@ -14,6 +14,8 @@
 #include "core/admin/admin_server.h"
 #include "core/common/log.h"
 #include "core/config/loader.h"
+#include "core/filter_host/filter_host.h"
+#include "core/filter_host/loader.h"
 #include "core/proxy/snapshot.h"
 #include "core/server/status.h"
 #include "core/server/worker.h"
@@ -26,16 +28,39 @@ void PrintErrors(const std::vector<config::Error>& errors) {
     std::fprintf(stderr, "%s\n", e.ToString().c_str());
 }
 
-// Loads and compiles the config file; logs and returns nullptr when it is invalid.
-std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uint64_t version) {
+// <directory of the running binary>/filters, the default --filters-dir.
+std::string DefaultFiltersDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0)
+    return "filters";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/')) + "/filters";
+}
+
+// The filter host and module loader of the process (main thread).
+struct Filters {
+  explicit Filters(const Options& options)
+      : loader(options.filters_dir.empty() ? DefaultFiltersDir() : options.filters_dir,
+               &host.api()) {}
+
+  filter_host::FilterHost host;
+  filter_host::Loader loader;
+};
+
+// Loads and compiles the config file; prints every error and returns nullptr when it is
+// invalid. Plugin errors are already "file:line:col: message" lines.
+std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uint64_t version,
+                                                    Filters& filters) {
   config::LoadResult loaded = config::LoadFile(path);
   if (!loaded.ok()) {
     PrintErrors(loaded.errors);
     return nullptr;
   }
-  auto snap = proxy::BuildSnapshot(std::move(loaded.config), version);
+  auto snap =
+      proxy::BuildSnapshot(std::move(loaded.config), version, {&filters.loader, &filters.host});
   if (!snap.ok()) {
-    log::Error("%s: %s", path, snap.status().message());
+    std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
     return nullptr;
   }
   return *snap;
@@ -43,7 +68,7 @@ std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uin
 
 class Server {
  public:
-  explicit Server(const Options& options) : options_(options) {
+  explicit Server(const Options& options) : options_(options), filters_(options) {
     settings_.max_body_bytes = options.client_max_body_size;
     settings_.client_header_timeout_ms = options.client_header_timeout_ms;
   }
@@ -73,7 +98,7 @@ class Server {
       }
       listens.push_back(*spec);
     }
-    snapshot_ = LoadSnapshot(options_.config_path, ++version_);
+    snapshot_ = LoadSnapshot(options_.config_path, ++version_, filters_);
     if (snapshot_ == nullptr)
       return 1;
 
@@ -128,10 +153,16 @@ class Server {
           signum);
       signals_.push_back(sig);
     }
+    uv_timer_init(&loop_, &retire_timer_);
+    retire_timer_.data = this;
+    uv_timer_start(
+        &retire_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->FreeRetired(); }, 1000,
+        1000);
     log::Info("sluice %s: %d workers, proxy on %s, admin on %s", SLUICE_VERSION, n, addrs.front(),
               options_.admin_listen);
     uv_run(&loop_, UV_RUN_DEFAULT);
     StopWorkers();
+    retired_.clear();  // the workers are gone: the main thread holds the last references
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
     if (log_fd > STDERR_FILENO)
@@ -156,15 +187,23 @@ class Server {
     }
     signals_.clear();
     admin_.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&retire_timer_), nullptr);
+  }
+
+  // A replaced snapshot is freed here, on the main thread, once no worker uses it: its
+  // filters' on_config_destroy must run on the main thread.
+  void FreeRetired() {
+    std::erase_if(retired_, [](const auto& snap) { return snap.use_count() == 1; });
   }
 
   void Reload() {
-    auto snap = LoadSnapshot(options_.config_path, version_ + 1);
+    auto snap = LoadSnapshot(options_.config_path, version_ + 1, filters_);
     if (snap == nullptr) {
       log::Error("reload of %s failed; the running config stays", options_.config_path);
       return;
     }
     ++version_;
+    retired_.push_back(std::move(snapshot_));
     snapshot_ = snap;
     for (auto& w : workers_)
       w->Publish(snap);
@@ -190,12 +229,14 @@ class Server {
       return {200, "application/json", StatusJson(stats, version_, snapshot_->config)};
     }
     if (path == "/metrics") {
-      return {200, "text/plain; version=0.0.4", MetricsText(stats, version_)};
+      return {200, "text/plain; version=0.0.4",
+              MetricsText(stats, version_) + filters_.host.metrics().Render()};
     }
     return {404, "application/json", R"({"message":"Not found"})"};
   }
 
   const Options& options_;
+  Filters filters_;
   proxy::Settings settings_;
   uv_loop_t loop_;
   uint64_t version_ = 0;
@@ -203,6 +244,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::vector<uv_signal_t*> signals_;
+  uv_timer_t retire_timer_;
+  std::vector<std::shared_ptr<const proxy::Snapshot>> retired_;
 };
 
 }  // namespace
@@ -215,10 +258,10 @@ int Validate(const Options& options) {
     PrintErrors(loaded.errors);
     return 1;
   }
-  auto snap = proxy::BuildSnapshot(std::move(loaded.config), 1);
+  Filters filters(options);
+  auto snap = proxy::BuildSnapshot(std::move(loaded.config), 1, {&filters.loader, &filters.host});
   if (!snap.ok()) {
-    std::fprintf(stderr, "%s: %s\n", options.config_path.c_str(),
-                 std::string(snap.status().message()).c_str());
+    std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
     return 1;
   }
   std::printf("%s: ok\n", options.config_path.c_str());

@@ -85,6 +85,7 @@ void Worker::Join() {
 }
 
 void Worker::Run() {
+  ctx_->StartFilters(id_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Every handle is closed by Shutdown(); a second run lets their close callbacks finish.
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -142,6 +143,7 @@ void Worker::Shutdown() {
   for (proxy::Session* s = ctx_->sessions_head; s != nullptr; s = s->next)
     s->ForceClose();
   ctx_->pool.Shutdown();
+  ctx_->StopFilters();
   if (ctx_->access_log != nullptr)
     ctx_->access_log->Flush();
   uv_close(reinterpret_cast<uv_handle_t*>(drain_timer_),
