@@ -7,6 +7,7 @@
 #include "core/common/log.h"
 #include "core/filter_host/chain.h"
 #include "core/filter_host/registry.h"
+#include "core/filter_host/tcp.h"
 #include "core/filter_host/worker_host.h"
 
 namespace sluice::filter_host {
@@ -336,6 +337,9 @@ FilterHost::FilterHost() {
   api_.upstream_health_list = &UpstreamHealthList;
   // http_call, http_call_cancel and tcp_* stay NULL: they need the proxy's upstream pool and
   // are wired when the chain is integrated (SLUICE_HOST_HAS tells filters).
+  api_.tcp_connect = &TcpConnect;
+  api_.tcp_write = &TcpWrite;
+  api_.tcp_close = &TcpClose;
 }
 
 }  // namespace sluice::filter_host
