@@ -4,7 +4,7 @@
 # includes only folders earlier in the layer list. Prints each violation; exits 1 if any.
 set -uo pipefail
 cd "${1:-$(dirname "$0")/..}"
-layers=(common loop net http config router upstream filter_host proxy admin server)
+layers=(common loop net http config router upstream balancer filter_host proxy admin server)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done; echo -1; }
 bad=0
 while IFS= read -r -d '' f; do

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/balancer/health_checker.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+#include "core/balancer/dns.h"
+#include "core/common/log.h"
+
+namespace sluice::balancer {
+
+namespace {
+constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+}  // namespace
+
+// One target of one upstream under watch.
+struct HealthChecker::Entry {
+  HealthChecker* checker = nullptr;
+  const Upstream* up = nullptr;
+  size_t index = 0;
+  std::string request;  // empty: TCP connect probe
+  uint64_t next_probe = kNever;
+  uint64_t next_dns = kNever;
+  Probe* probe = nullptr;
+  DnsJob* dns = nullptr;
+};
+
+// A lookup in libuv's thread pool. It outlives a detached entry (reload, stop): the target
+// state it writes to is kept alive by its own reference.
+struct HealthChecker::DnsJob {
+  uv_getaddrinfo_t req;
+  HealthChecker* checker = nullptr;
+  Entry* entry = nullptr;  // nullptr once detached
+  std::shared_ptr<TargetState> state;
+  std::string upstream;
+  std::string target;
+  int port = 0;
+};
+
+HealthChecker::HealthChecker(uv_loop_t* loop, CheckerOptions opts) : loop_(loop), opts_(opts) {
+  auto* t = new uv_timer_t;
+  uv_timer_init(loop_, t);
+  t->data = this;
+  timer_.reset(t);
+}
+
+HealthChecker::~HealthChecker() { Stop(); }
+
+void HealthChecker::Stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  ClearEntries();
+  for (DnsJob* job : dns_jobs_) {
+    job->checker = nullptr;
+    uv_cancel(reinterpret_cast<uv_req_t*>(&job->req));  // fails harmlessly once running
+  }
+  dns_jobs_.clear();
+  timer_.reset();
+  set_.reset();
+}
+
+void HealthChecker::ClearEntries() {
+  for (auto& e : entries_) {
+    if (e->probe != nullptr)
+      e->probe->Cancel();
+    if (e->dns != nullptr)
+      e->dns->entry = nullptr;
+  }
+  entries_.clear();
+}
+
+void HealthChecker::Update(std::shared_ptr<const Set> set) {
+  if (stopped_)
+    return;
+  ClearEntries();
+  set_ = std::move(set);
+  const uint64_t now = uv_now(loop_);
+  if (set_ != nullptr) {
+    for (size_t u = 0; u < set_->size(); ++u) {
+      const Upstream& up = set_->at(u);
+      const HealthPolicy& p = up.policy();
+      const bool http = p.type == "http";
+      if (p.active_on && p.type != "http" && p.type != "tcp") {
+        log::Warn("upstream %s: active healthchecks of type %s are probed with a TCP connect",
+                  up.name(), p.type);
+      }
+      for (size_t i = 0; i < up.size(); ++i) {
+        auto e = std::make_unique<Entry>();
+        e->checker = this;
+        e->up = &up;
+        e->index = i;
+        const TargetInfo& t = up.target(i);
+        if (p.active_on) {
+          e->next_probe = now;
+          if (http) {
+            const std::string host = t.port == 80 ? t.host : absl::StrCat(t.host, ":", t.port);
+            e->request = absl::StrCat("GET ", p.http_path, " HTTP/1.0\r\nHost: ", host,
+                                      "\r\nUser-Agent: sluice-healthcheck\r\n");
+            for (const auto& [name, value] : p.headers)
+              absl::StrAppend(&e->request, name, ": ", value, "\r\n");
+            e->request.append("Connection: close\r\n\r\n");
+          }
+        }
+        if (!t.numeric) {
+          // Unresolved targets are retried at once; resolved ones after a full period.
+          e->next_dns = t.state->address.has_value() ? now + opts_.dns_refresh_ms : now;
+        }
+        entries_.push_back(std::move(e));
+      }
+    }
+  }
+  Schedule();
+}
+
+void HealthChecker::Schedule() {
+  if (stopped_)
+    return;
+  uint64_t next = kNever;
+  for (const auto& e : entries_) {
+    if (e->probe == nullptr)
+      next = std::min(next, e->next_probe);
+    if (e->dns == nullptr)
+      next = std::min(next, e->next_dns);
+  }
+  if (next == kNever) {
+    uv_timer_stop(timer_.get());
+    return;
+  }
+  const uint64_t now = uv_now(loop_);
+  uv_timer_start(
+      timer_.get(), [](uv_timer_t* t) { static_cast<HealthChecker*>(t->data)->Tick(); },
+      next > now ? next - now : 0, 0);
+}
+
+void HealthChecker::Tick() {
+  const uint64_t now = uv_now(loop_);
+  for (auto& e : entries_) {
+    if (e->probe == nullptr && e->next_probe <= now)
+      StartProbe(*e, now);
+    if (e->dns == nullptr && e->next_dns <= now)
+      StartDns(*e);
+  }
+  Schedule();
+}
+
+void HealthChecker::StartProbe(Entry& e, uint64_t now) {
+  const HealthPolicy& p = e.up->policy();
+  TargetState& s = e.up->state(e.index);
+  const uint64_t interval = s.health.healthy() ? p.healthy_interval_ms : p.unhealthy_interval_ms;
+  if (interval == 0) {
+    // Kong does not probe a target in a state whose interval is 0; look again later in case
+    // passive checks move it into a probed state.
+    e.next_probe = now + std::max(p.healthy_interval_ms, p.unhealthy_interval_ms);
+    return;
+  }
+  e.next_probe = kNever;  // set again when the probe ends
+  net::Address addr;
+  if (!s.address.Load(&addr)) {
+    e.next_probe = now + interval;  // nothing to probe until DNS succeeds
+    return;
+  }
+  int err = 0;
+  e.probe = Probe::Start(loop_, addr, e.request, p.timeout_ms, OnProbeDone, &e, &err);
+  if (e.probe == nullptr)
+    OnProbeDone(&e, {HealthEvent::kTcpFailure, 0, err});
+}
+
+void HealthChecker::OnProbeDone(void* owner, const ProbeResult& r) {
+  auto& e = *static_cast<Entry*>(owner);
+  e.probe = nullptr;
+  const HealthPolicy& p = e.up->policy();
+  HealthEvent ev = r.event;
+  bool counts = true;
+  if (r.event == HealthEvent::kSuccess && r.status != 0)
+    counts = p.active.Classify(r.status, &ev);
+  if (counts)
+    e.up->RecordActive(e.index, ev, r.status != 0 ? r.status : r.error);
+  const bool healthy = e.up->state(e.index).health.healthy();
+  uint64_t interval = healthy ? p.healthy_interval_ms : p.unhealthy_interval_ms;
+  if (interval == 0)
+    interval = std::max(p.healthy_interval_ms, p.unhealthy_interval_ms);
+  e.next_probe = uv_now(e.checker->loop_) + interval;
+  e.checker->Schedule();
+}
+
+void HealthChecker::StartDns(Entry& e) {
+  const TargetInfo& t = e.up->target(e.index);
+  auto* job = new DnsJob();
+  job->checker = this;
+  job->entry = &e;
+  job->state = t.state;
+  job->upstream = e.up->name();
+  job->target = t.target;
+  job->port = t.port;
+  job->req.data = job;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  e.next_dns = kNever;
+  int rc = uv_getaddrinfo(loop_, &job->req, OnDnsDone, t.host.c_str(), nullptr, &hints);
+  if (rc != 0) {
+    log::Warn("upstream %s: resolve target %s: %s", job->upstream, job->target, uv_strerror(rc));
+    delete job;
+    e.next_dns = uv_now(loop_) + opts_.dns_refresh_ms;
+    return;
+  }
+  e.dns = job;
+  dns_jobs_.insert(job);
+}
+
+void HealthChecker::OnDnsDone(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  std::unique_ptr<DnsJob> job(static_cast<DnsJob*>(req->data));
+  // libuv reports a cancelled lookup as UV_EAI_CANCELED.
+  if (status == UV_EAI_CANCELED || status == UV_ECANCELED) {
+    uv_freeaddrinfo(res);
+    return;
+  }
+  net::Address addr;
+  if (status == 0 && FirstAddress(res, job->port, &addr)) {
+    job->state->address.Store(addr);
+    job->state->dns_error.store(0, std::memory_order_relaxed);
+  } else {
+    const int rc = status != 0 ? status : UV_EAI_NODATA;
+    // Keep serving the last good address: a resolver hiccup should not take targets down.
+    if (!job->state->address.has_value())
+      job->state->dns_error.store(rc, std::memory_order_relaxed);
+    log::Warn("upstream %s: resolve target %s: %s", job->upstream, job->target, uv_strerror(rc));
+  }
+  uv_freeaddrinfo(res);
+  HealthChecker* checker = job->checker;
+  if (checker == nullptr)
+    return;
+  checker->dns_jobs_.erase(job.get());
+  if (Entry* e = job->entry) {
+    e->dns = nullptr;
+    e->next_dns = uv_now(checker->loop_) + checker->opts_.dns_refresh_ms;
+    checker->Schedule();
+  }
+}
+
+// --- HealthCheckerThread -------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<HealthCheckerThread>> HealthCheckerThread::Start(
+    CheckerOptions opts) {
+  std::unique_ptr<HealthCheckerThread> t(new HealthCheckerThread());
+  t->opts_ = opts;
+  if (int rc = uv_loop_init(&t->loop_); rc != 0)
+    return absl::InternalError(absl::StrCat("health checker loop: ", uv_strerror(rc)));
+  if (int rc = uv_async_init(&t->loop_, &t->async_, OnAsync); rc != 0) {
+    uv_loop_close(&t->loop_);
+    return absl::InternalError(absl::StrCat("health checker async: ", uv_strerror(rc)));
+  }
+  t->async_.data = t.get();
+  t->checker_ = std::make_unique<HealthChecker>(&t->loop_, opts);
+  if (int rc = uv_thread_create(&t->thread_, Run, t.get()); rc != 0) {
+    t->checker_.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&t->async_), nullptr);
+    uv_run(&t->loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&t->loop_);
+    return absl::InternalError(absl::StrCat("health checker thread: ", uv_strerror(rc)));
+  }
+  return t;
+}
+
+void HealthCheckerThread::Run(void* arg) {
+  auto* t = static_cast<HealthCheckerThread*>(arg);
+  uv_run(&t->loop_, UV_RUN_DEFAULT);
+}
+
+void HealthCheckerThread::OnAsync(uv_async_t* a) {
+  auto* t = static_cast<HealthCheckerThread*>(a->data);
+  std::shared_ptr<const Set> set;
+  bool has = false;
+  bool stop = false;
+  {
+    absl::MutexLock lock(&t->mu_);
+    set = std::move(t->pending_);
+    has = t->has_pending_;
+    t->has_pending_ = false;
+    stop = t->stop_;
+  }
+  if (stop) {
+    t->checker_.reset();  // stops: cancels probes and lookups, closes its timer
+    uv_close(reinterpret_cast<uv_handle_t*>(&t->async_), nullptr);
+    return;
+  }
+  if (has)
+    t->checker_->Update(std::move(set));
+}
+
+void HealthCheckerThread::Update(std::shared_ptr<const Set> set) {
+  {
+    absl::MutexLock lock(&mu_);
+    pending_ = std::move(set);
+    has_pending_ = true;
+  }
+  uv_async_send(&async_);
+}
+
+HealthCheckerThread::~HealthCheckerThread() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  uv_async_send(&async_);
+  uv_thread_join(&thread_);
+  // The loop ran until every handle had closed; a leftover here would be a bug.
+  uv_loop_close(&loop_);
+}
+
+}  // namespace sluice::balancer

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// Active health checks and DNS refresh, once per process. Probes every target of every
+// upstream whose healthchecks.active intervals are set (Kong: healthy targets every
+// healthy.interval, unhealthy ones every unhealthy.interval) and writes the verdict into the
+// shared TargetState, where every worker's picker sees it. Hostname targets are re-resolved
+// every dns_refresh_ms with uv_getaddrinfo (getaddrinfo reports no TTL, so the period is
+// fixed); a failed refresh keeps the last good address.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include <uv.h>
+
+#include "core/balancer/balancer.h"
+#include "core/balancer/probe.h"
+#include "core/loop/uv_ptr.h"
+
+namespace sluice::balancer {
+
+struct CheckerOptions {
+  uint64_t dns_refresh_ms = 30000;
+};
+
+// Runs on one loop and must be used from that loop's thread only. Active types: "http" sends
+// `GET http_path HTTP/1.0` and classifies the status; "tcp" only connects. TODO(lb): TLS
+// probes for https/grpcs (probed with a plain TCP connect for now, with a warning), issue #5.
+// `concurrency` is not enforced: each target has at most one probe in flight.
+class HealthChecker {
+ public:
+  HealthChecker(uv_loop_t* loop, CheckerOptions opts);
+  ~HealthChecker();
+
+  HealthChecker(const HealthChecker&) = delete;
+  HealthChecker& operator=(const HealthChecker&) = delete;
+
+  // Checks `set` from now on (nullptr: nothing). Probes of the previous set are cancelled;
+  // every target is probed at once, then on its interval.
+  void Update(std::shared_ptr<const Set> set);
+
+  // Cancels probes and DNS lookups and closes the timer. Run the loop afterwards so the
+  // handles finish closing; a lookup already running holds the loop until it returns.
+  void Stop();
+
+ private:
+  struct Entry;
+  struct DnsJob;
+
+  void Schedule();
+  void Tick();
+  void StartProbe(Entry& e, uint64_t now);
+  void StartDns(Entry& e);
+  static void OnProbeDone(void* owner, const ProbeResult& r);
+  static void OnDnsDone(uv_getaddrinfo_t* req, int status, addrinfo* res);
+  void ClearEntries();
+
+  uv_loop_t* loop_;
+  CheckerOptions opts_;
+  loop::UvPtr<uv_timer_t> timer_;
+  std::shared_ptr<const Set> set_;  // keeps every Entry's Upstream alive
+  std::vector<std::unique_ptr<Entry>> entries_;
+  absl::flat_hash_set<DnsJob*> dns_jobs_;
+  bool stopped_ = false;
+};
+
+// A HealthChecker on its own thread and loop, so probes and lookups never delay a worker or
+// the admin loop. Update may be called from any thread; the destructor stops and joins.
+class HealthCheckerThread {
+ public:
+  static absl::StatusOr<std::unique_ptr<HealthCheckerThread>> Start(CheckerOptions opts);
+  ~HealthCheckerThread();
+
+  HealthCheckerThread(const HealthCheckerThread&) = delete;
+  HealthCheckerThread& operator=(const HealthCheckerThread&) = delete;
+
+  void Update(std::shared_ptr<const Set> set);
+
+ private:
+  HealthCheckerThread() = default;
+
+  static void Run(void* arg);
+  static void OnAsync(uv_async_t* a);
+
+  uv_loop_t loop_;
+  uv_async_t async_;
+  uv_thread_t thread_;
+  CheckerOptions opts_;
+  std::unique_ptr<HealthChecker> checker_;  // loop thread only
+  absl::Mutex mu_;
+  std::shared_ptr<const Set> pending_ ABSL_GUARDED_BY(mu_);
+  bool has_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace sluice::balancer

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/balancer/health_report.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include <uv.h>
+
+namespace sluice::balancer {
+namespace {
+
+std::string HealthReason(const Upstream& up, const TargetState& s) {
+  const int detail = s.reason_detail.load(std::memory_order_relaxed);
+  auto limit = [&](bool active, HealthEvent e) {
+    return static_cast<int>((active ? up.policy().active : up.policy().passive).LimitFor(e));
+  };
+  switch (s.reason.load(std::memory_order_acquire)) {
+    case Reason::kNone:
+      return "";
+    case Reason::kManual:
+      return "set by the admin";
+    case Reason::kPassiveSuccess:
+      return absl::StrCat("passive check: ", limit(false, HealthEvent::kSuccess), " successes");
+    case Reason::kActiveSuccess:
+      return absl::StrCat("active check: ", limit(true, HealthEvent::kSuccess), " successes");
+    case Reason::kPassiveHttp:
+      return absl::StrCat("passive check: ", limit(false, HealthEvent::kHttpFailure),
+                          " http failures, last status ", detail);
+    case Reason::kActiveHttp:
+      return absl::StrCat("active check: ", limit(true, HealthEvent::kHttpFailure),
+                          " http failures, last status ", detail);
+    case Reason::kPassiveTcp:
+      return absl::StrCat("passive check: ", limit(false, HealthEvent::kTcpFailure),
+                          " tcp failures");
+    case Reason::kActiveTcp:
+      return absl::StrCat("active check: ", limit(true, HealthEvent::kTcpFailure), " tcp failures");
+    case Reason::kPassiveTimeout:
+      return absl::StrCat("passive check: ", limit(false, HealthEvent::kTimeout), " timeouts");
+    case Reason::kActiveTimeout:
+      return absl::StrCat("active check: ", limit(true, HealthEvent::kTimeout), " timeouts");
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<TargetReport> ReportHealth(const Upstream& up) {
+  std::vector<TargetReport> out;
+  out.reserve(up.size());
+  for (size_t i = 0; i < up.size(); ++i) {
+    const TargetInfo& t = up.target(i);
+    const TargetState& s = up.state(i);
+    TargetReport r;
+    r.target = t.target;
+    r.weight = t.weight;
+    r.breaker = up.options().breaker.enabled ? s.breaker.state() : BreakerState::kClosed;
+    r.active_connections = std::max(s.in_flight.load(std::memory_order_relaxed), 0);
+    r.became_unhealthy = s.became_unhealthy.load(std::memory_order_relaxed);
+    r.became_healthy = s.became_healthy.load(std::memory_order_relaxed);
+    r.breaker_opened = s.breaker.opened_count();
+    std::vector<std::string> why;
+    net::Address addr;
+    if (!s.address.Load(&addr)) {
+      r.health = Health::kDnsError;
+      const int rc = s.dns_error.load(std::memory_order_relaxed);
+      why.push_back(absl::StrCat("dns: ", rc != 0 ? uv_strerror(rc) : "not resolved yet"));
+    } else {
+      r.address = addr.ToString();
+      if (up.policy().off()) {
+        r.health = Health::kHealthchecksOff;
+      } else {
+        r.health = s.health.healthy() ? Health::kHealthy : Health::kUnhealthy;
+        if (std::string h = HealthReason(up, s); !h.empty())
+          why.push_back(std::move(h));
+      }
+    }
+    if (t.weight == 0)
+      why.push_back("weight 0: takes no traffic");
+    if (r.breaker == BreakerState::kOpen) {
+      why.push_back(absl::StrCat("circuit breaker open after ",
+                                 up.options().breaker.failure_threshold, " consecutive failures"));
+    } else if (r.breaker == BreakerState::kHalfOpen) {
+      why.push_back("circuit breaker half-open: trial requests only");
+    }
+    r.reason = absl::StrJoin(why, "; ");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+nlohmann::json HealthJson(const Upstream& up) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const TargetReport& r : ReportHealth(up)) {
+    data.push_back({{"target", r.target},
+                    {"address", r.address},
+                    {"weight", r.weight},
+                    {"health", HealthName(r.health)},
+                    {"circuit_breaker", BreakerStateName(r.breaker)},
+                    {"active_connections", r.active_connections},
+                    {"reason", r.reason}});
+  }
+  return {{"data", std::move(data)}, {"next", nullptr}};
+}
+
+}  // namespace sluice::balancer

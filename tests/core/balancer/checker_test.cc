@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <uv.h>
+
+#include "core/balancer/health_checker.h"
+#include "core/balancer/health_report.h"
+#include "core/balancer/picker.h"
+#include "tests/support/harness.h"
+
+namespace sluice::balancer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+config::Target Loopback(int port) {
+  config::Target t;
+  t.host = "127.0.0.1";
+  t.port = port;
+  t.target = "127.0.0.1:" + std::to_string(port);
+  return t;
+}
+
+// Active checks every second: two failures make a target unhealthy, two successes healthy.
+config::Upstream Probed(const std::string& path, std::vector<config::Target> targets) {
+  config::Upstream u;
+  u.name = "svc";
+  u.targets = std::move(targets);
+  auto& a = u.healthchecks.active;
+  a.http_path = path;
+  a.healthy.interval = 1;
+  a.unhealthy.interval = 1;
+  a.healthy.successes = 2;
+  a.unhealthy.http_failures = 2;
+  a.unhealthy.tcp_failures = 2;
+  return u;
+}
+
+std::shared_ptr<const Set> SetOf(const config::Upstream& u, const Set* previous = nullptr,
+                                 UpstreamOptions opts = {}) {
+  config::Config cfg;
+  cfg.upstreams.push_back(u);
+  return Set::Build(cfg, {opts}, previous);
+}
+
+// Runs `loop` until done() holds or `limit` passes; returns done(). A repeating guard timer
+// keeps UV_RUN_ONCE from blocking past the deadline.
+template <typename Done>
+bool RunUntil(uv_loop_t* loop, Done done, std::chrono::milliseconds limit) {
+  uv_timer_t guard;
+  uv_timer_init(loop, &guard);
+  uv_timer_start(
+      &guard, [](uv_timer_t*) {}, 50, 50);
+  const auto deadline = Clock::now() + limit;
+  while (!done() && Clock::now() < deadline)
+    uv_run(loop, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&guard), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return done();
+}
+
+// Stops the checker and requires the loop to wind down completely.
+void Finish(HealthChecker& checker, uv_loop_t* loop) {
+  checker.Stop();
+  uv_run(loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(loop) == 0);
+}
+
+TEST_CASE("health checker: probes mark targets unhealthy, then healthy again",
+          "[balancer][checker]") {
+  testing::EchoServer echo;
+  testing::ClosedPort closed;
+  const auto cfg = Probed("/status/500", {Loopback(echo.port()), Loopback(closed.port())});
+  auto set = SetOf(cfg);
+  const Upstream* up = &set->at(0);
+
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  HealthChecker checker(&loop, {});
+  checker.Update(set);
+  REQUIRE(RunUntil(
+      &loop, [&] { return !up->state(0).health.healthy() && !up->state(1).health.healthy(); },
+      std::chrono::seconds(10)));
+  auto rows = ReportHealth(*up);
+  CHECK(rows[0].health == Health::kUnhealthy);
+  CHECK(rows[0].reason == "active check: 2 http failures, last status 500");
+  CHECK(rows[1].reason == "active check: 2 tcp failures");
+  Picker p(*up);
+  CHECK_FALSE(p.Pick({}, uv_now(&loop)));  // every target down: 503
+
+  // A reload that fixes the path: same targets, so the state carries over and heals.
+  auto fixed = cfg;
+  fixed.healthchecks.active.http_path = "/status/200";
+  auto set2 = SetOf(fixed, set.get());
+  up = &set2->at(0);
+  checker.Update(set2);
+  REQUIRE(RunUntil(
+      &loop, [&] { return up->state(0).health.healthy(); }, std::chrono::seconds(10)));
+  CHECK(ReportHealth(*up)[0].reason == "active check: 2 successes");
+  CHECK_FALSE(up->state(1).health.healthy());
+  Picker q(*up);
+  Selection sel = q.Pick({}, uv_now(&loop));
+  CHECK(sel.index == 0);
+  up->Report(sel, {}, uv_now(&loop));
+  Finish(checker, &loop);
+  CHECK(echo.GetStats().requests >= 4);
+}
+
+TEST_CASE("health checker: a slow answer counts as a timeout", "[balancer][checker]") {
+  testing::EchoServer echo;
+  auto cfg = Probed("/delay/3000", {Loopback(echo.port())});
+  cfg.healthchecks.active.timeout = 0.2;
+  cfg.healthchecks.active.unhealthy.timeouts = 1;
+  auto set = SetOf(cfg);
+  const Upstream& up = set->at(0);
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  HealthChecker checker(&loop, {});
+  checker.Update(set);
+  REQUIRE(RunUntil(
+      &loop, [&] { return !up.state(0).health.healthy(); }, std::chrono::seconds(10)));
+  CHECK(ReportHealth(up)[0].reason == "active check: 1 timeouts");
+  Finish(checker, &loop);
+}
+
+TEST_CASE("health checker: DNS refresh resolves a target that failed at load",
+          "[balancer][checker]") {
+  config::Upstream u;
+  u.name = "svc";
+  config::Target t;
+  t.host = "localhost";  // /etc/hosts: no query leaves the machine
+  t.port = 8000;
+  t.target = "localhost:8000";
+  u.targets.push_back(t);
+  UpstreamOptions opts;
+  opts.resolve = [](const std::string&, int, net::Address*) {
+    return static_cast<int>(UV_EAI_AGAIN);
+  };
+  auto set = SetOf(u, nullptr, opts);
+  const Upstream& up = set->at(0);
+  REQUIRE(ReportHealth(up)[0].health == Health::kDnsError);
+
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  HealthChecker checker(&loop, {/*dns_refresh_ms=*/100});
+  checker.Update(set);
+  REQUIRE(RunUntil(
+      &loop, [&] { return up.state(0).address.has_value(); }, std::chrono::seconds(10)));
+  auto row = ReportHealth(up)[0];
+  CHECK(row.health == Health::kHealthchecksOff);
+  CHECK((row.address == "127.0.0.1:8000" || row.address == "[::1]:8000"));
+  Finish(checker, &loop);
+}
+
+TEST_CASE("health checker thread: updates from another thread, stops on destruction",
+          "[balancer][checker]") {
+  testing::ClosedPort closed;
+  auto set = SetOf(Probed("/", {Loopback(closed.port())}));
+  auto thread = HealthCheckerThread::Start({});
+  REQUIRE(thread.ok());
+  (*thread)->Update(set);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (set->at(0).state(0).health.healthy() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(set->at(0).state(0).health.healthy());
+  (*thread)->Update(nullptr);
+  thread->reset();
+}
+
+}  // namespace
+}  // namespace sluice::balancer
