@@ -181,6 +181,9 @@ void Upstream::Report(const Selection& sel, const Result& r, uint64_t now_ms) co
     if (int change = s.health.Record(e, policy_.passive); change != 0)
       HealthChanged(i, change, false, e, detail);
   }
+  s.requests.fetch_add(1, std::memory_order_relaxed);
+  if (failure)
+    s.failures.fetch_add(1, std::memory_order_relaxed);
   const BreakerTransition t = failure ? s.breaker.OnFailure(options_.breaker, now_ms, sel.trial)
                                       : s.breaker.OnSuccess(options_.breaker, now_ms, sel.trial);
   if (t != BreakerTransition::kNone)

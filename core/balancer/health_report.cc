@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include <uv.h>
@@ -59,6 +60,8 @@ std::vector<TargetReport> ReportHealth(const Upstream& up) {
     r.became_unhealthy = s.became_unhealthy.load(std::memory_order_relaxed);
     r.became_healthy = s.became_healthy.load(std::memory_order_relaxed);
     r.breaker_opened = s.breaker.opened_count();
+    r.requests = s.requests.load(std::memory_order_relaxed);
+    r.failures = s.failures.load(std::memory_order_relaxed);
     std::vector<std::string> why;
     net::Address addr;
     if (!s.address.Load(&addr)) {
@@ -98,9 +101,61 @@ nlohmann::json HealthJson(const Upstream& up) {
                     {"health", HealthName(r.health)},
                     {"circuit_breaker", BreakerStateName(r.breaker)},
                     {"active_connections", r.active_connections},
+                    {"requests", r.requests},
+                    {"failures", r.failures},
                     {"reason", r.reason}});
   }
   return {{"data", std::move(data)}, {"next", nullptr}};
+}
+
+void AppendMetrics(const Set& set, std::string* out) {
+  if (set.size() == 0)
+    return;
+  std::vector<std::vector<TargetReport>> reports;
+  for (size_t u = 0; u < set.size(); ++u)
+    reports.push_back(ReportHealth(set.at(u)));
+  // One family at a time, as the text format requires.
+  auto family = [&](absl::string_view name, absl::string_view type, absl::string_view help,
+                    auto&& emit) {
+    absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    for (size_t u = 0; u < set.size(); ++u) {
+      for (const TargetReport& r : reports[u]) {
+        std::string labels =
+            absl::StrCat("upstream=\"", set.at(u).name(), "\",target=\"", r.target, "\"");
+        emit(name, labels, r);
+      }
+    }
+  };
+  family(
+      "sluice_upstream_target_health", "gauge",
+      "1 for the target's health state (healthy, unhealthy, dns_error, healthchecks_off)",
+      [&](absl::string_view name, const std::string& labels, const TargetReport& r) {
+        for (Health h :
+             {Health::kHealthy, Health::kUnhealthy, Health::kDnsError, Health::kHealthchecksOff}) {
+          absl::StrAppend(out, name, "{", labels, ",state=\"", absl::AsciiStrToLower(HealthName(h)),
+                          "\"} ", r.health == h ? 1 : 0, "\n");
+        }
+      });
+  family("sluice_upstream_target_circuit_breaker_state", "gauge",
+         "Circuit breaker of the target: 0 closed, 1 open, 2 half-open",
+         [&](absl::string_view name, const std::string& labels, const TargetReport& r) {
+           absl::StrAppend(out, name, "{", labels, "} ", static_cast<int>(r.breaker), "\n");
+         });
+  family("sluice_upstream_target_active_connections", "gauge",
+         "Requests in flight to the target, all workers",
+         [&](absl::string_view name, const std::string& labels, const TargetReport& r) {
+           absl::StrAppend(out, name, "{", labels, "} ", r.active_connections, "\n");
+         });
+  family("sluice_upstream_target_requests_total", "counter",
+         "Attempts sent to the target that ended with a verdict",
+         [&](absl::string_view name, const std::string& labels, const TargetReport& r) {
+           absl::StrAppend(out, name, "{", labels, "} ", r.requests, "\n");
+         });
+  family("sluice_upstream_target_failures_total", "counter",
+         "Attempts that failed: 5xx, connect failure or timeout",
+         [&](absl::string_view name, const std::string& labels, const TargetReport& r) {
+           absl::StrAppend(out, name, "{", labels, "} ", r.failures, "\n");
+         });
 }
 
 }  // namespace sluice::balancer

@@ -24,6 +24,8 @@ struct TargetReport {
   uint64_t became_unhealthy = 0;   // transition counters, for metrics
   uint64_t became_healthy = 0;
   uint64_t breaker_opened = 0;
+  uint64_t requests = 0;  // attempts that ended with a verdict
+  uint64_t failures = 0;
 };
 
 // A consistent-enough view of every target of `up` (each field is read atomically; fields of
@@ -33,5 +35,10 @@ std::vector<TargetReport> ReportHealth(const Upstream& up);
 // {"data": [{"target", "address", "weight", "health", "circuit_breaker",
 //            "active_connections", "reason"}...], "next": null}; the admin adds "node_id".
 nlohmann::json HealthJson(const Upstream& up);
+
+// Per-target series of every upstream in `set` for admin /metrics, Prometheus text 0.0.4:
+// sluice_upstream_target_{health,circuit_breaker_state,active_connections,requests_total,
+// failures_total}.
+void AppendMetrics(const Set& set, std::string* out);
 
 }  // namespace sluice::balancer

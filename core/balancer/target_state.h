@@ -93,6 +93,8 @@ struct TargetState {
 
   // Written on every request: kept off the cache line the pickers read.
   alignas(64) std::atomic<int32_t> in_flight{0};
+  std::atomic<uint64_t> requests{0};  // attempts reported, for metrics
+  std::atomic<uint64_t> failures{0};  // of which failed (5xx, connect failure, timeout)
   PeakEwma latency;
 };
 

@@ -162,6 +162,21 @@ struct Healthchecks {
   } passive;
 };
 
+// sluice's additions to an upstream (Kong has neither): a circuit breaker per target and a
+// retry budget per upstream (core/balancer/breaker.h, retry_budget.h).
+struct CircuitBreaker {
+  bool enabled = false;
+  int failure_threshold = 5;  // consecutive failures that open it
+  double open_timeout = 30;   // seconds open before trial requests
+  int half_open_requests = 1;
+};
+
+struct RetryBudget {
+  bool enabled = true;
+  double percent = 20;  // retries per 100 requests
+  int min_retries = 10;
+};
+
 struct Upstream {
   std::string id;
   std::string name;
@@ -176,6 +191,8 @@ struct Upstream {
   std::string host_header;
   bool use_srv_name = false;
   Healthchecks healthchecks;
+  CircuitBreaker circuit_breaker;
+  RetryBudget retry_budget;
   std::vector<Target> targets;
   std::vector<std::string> tags;
   Mark mark;

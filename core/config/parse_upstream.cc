@@ -160,6 +160,45 @@ void ParseHealthchecks(Diagnostics& diag, const YAML::Node& node, const std::str
   rec.Finish();
 }
 
+void ParseBreaker(Diagnostics& diag, const YAML::Node& node, const std::string& where,
+                  CircuitBreaker* out) {
+  if (!ExpectMap(diag, node, where)) {
+    return;
+  }
+  Record rec(diag, node, where);
+  if (auto v = rec.Bool("enabled")) {
+    out->enabled = *v;
+  }
+  if (auto v = rec.Integer("failure_threshold", 1, 1000)) {
+    out->failure_threshold = static_cast<int>(*v);
+  }
+  if (auto v = rec.Number("open_timeout", 0.001, 86400)) {
+    out->open_timeout = *v;
+  }
+  if (auto v = rec.Integer("half_open_requests", 1, 1000)) {
+    out->half_open_requests = static_cast<int>(*v);
+  }
+  rec.Finish();
+}
+
+void ParseRetryBudget(Diagnostics& diag, const YAML::Node& node, const std::string& where,
+                      RetryBudget* out) {
+  if (!ExpectMap(diag, node, where)) {
+    return;
+  }
+  Record rec(diag, node, where);
+  if (auto v = rec.Bool("enabled")) {
+    out->enabled = *v;
+  }
+  if (auto v = rec.Number("percent", 0, 100)) {
+    out->percent = *v;
+  }
+  if (auto v = rec.Integer("min_retries", 0, 100000)) {
+    out->min_retries = static_cast<int>(*v);
+  }
+  rec.Finish();
+}
+
 // A non-empty string (Kong's len_min = 1 parameters such as hash_on_query_arg).
 void ReadParam(Record& rec, absl::string_view key, std::string* out) {
   if (auto v = rec.String(key)) {
@@ -310,6 +349,12 @@ void ParseUpstream(Diagnostics& diag, Document& doc, const YAML::Node& node,
   }
   if (const YAML::Node* v = rec.Take("healthchecks")) {
     ParseHealthchecks(diag, *v, Field(where, "healthchecks"), &u.healthchecks);
+  }
+  if (const YAML::Node* v = rec.Take("circuit_breaker")) {
+    ParseBreaker(diag, *v, Field(where, "circuit_breaker"), &u.circuit_breaker);
+  }
+  if (const YAML::Node* v = rec.Take("retry_budget")) {
+    ParseRetryBudget(diag, *v, Field(where, "retry_budget"), &u.retry_budget);
   }
   if (auto v = rec.String("host_header")) {
     if (auto err = CheckHostWithOptionalPort(*v)) {

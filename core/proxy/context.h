@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "core/balancer/picker.h"
 #include "core/common/buffer_pool.h"
 #include "core/common/stats.h"
 #include "core/filter_host/chain.h"
@@ -45,6 +46,7 @@ struct WorkerSnapshot {
   // This worker's state for the snapshot's filters (on_worker_new); declared after `snap` so
   // it goes first.
   std::unique_ptr<filter_host::WorkerFilters> filters;
+  std::unique_ptr<balancer::WorkerPickers> pickers;  // this worker's half of snap->balancers
   int inflight = 0;
   bool retired = false;
 };
@@ -64,7 +66,6 @@ struct WorkerContext {
   AccessLog* access_log = nullptr;  // nullptr = off
   WorkerSnapshot* current = nullptr;
   bool draining = false;
-  uint32_t round_robin = 0;
   size_t sessions = 0;
   Session* sessions_head = nullptr;       // every open session, for draining
   std::vector<Exchange*> free_exchanges;  // recycled per-request state

@@ -59,7 +59,11 @@ void Exchange::Reset() {
   snap = nullptr;
   route = nullptr;
   service = nullptr;
-  endpoint = nullptr;
+  host_header = nullptr;
+  picker = nullptr;
+  sel = {};
+  attempt_start_ns = up_latency_us = 0;
+  up_status = 0;
   match.route = match.service = -1;
   match.matched_prefix = absl::string_view();
   match.captures.clear();
@@ -88,6 +92,8 @@ void Exchange::Reset() {
 void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
   auto* ws = new WorkerSnapshot;
   ws->snap = std::move(snap);
+  if (ws->snap->balancers != nullptr)
+    ws->pickers = std::make_unique<balancer::WorkerPickers>(*ws->snap->balancers);
   if (worker_host != nullptr && ws->snap->filters != nullptr)
     ws->filters = std::make_unique<filter_host::WorkerFilters>(*worker_host, *ws->snap->filters);
   WorkerSnapshot* old = current;

@@ -12,6 +12,7 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include "core/balancer/picker.h"
 #include "core/filter_host/chain.h"
 #include "core/http/header_map.h"
 #include "core/http/known_headers.h"
@@ -123,8 +124,16 @@ struct Exchange {
   WorkerSnapshot* snap = nullptr;
   const config::Route* route = nullptr;
   const ServiceRoute* service = nullptr;
-  const Endpoint* endpoint = nullptr;
   router::MatchResult match;
+
+  // --- the target of the current attempt ---
+  net::Address up_addr;
+  const std::string* host_header = nullptr;  // Host for the upstream unless preserve_host
+  balancer::Picker* picker = nullptr;        // the service names an upstream: its balancer
+  balancer::Selection sel;                   // picked target, until its attempt is reported
+  uint64_t attempt_start_ns = 0;
+  uint64_t up_latency_us = 0;  // attempt start -> response head
+  int up_status = 0;           // the upstream's final status (filters may answer another)
 
   // --- upstream ---
   upstream::Connection* up = nullptr;

@@ -483,11 +483,15 @@ void Session::ForwardRequest() {
     return;
   }
   ex->service = &snap.services[ex->match.service];
-  if (ex->service->endpoints.empty()) {
+  if (ex->service->upstream < 0 && ex->service->endpoints.empty()) {
     Reply(503, "name resolution failed", ex->req_has_body);
     return;
   }
-  ex->endpoint = &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
+  if (!PickTarget(-1)) {
+    // Kong's answer when every target is unhealthy, unresolved or behind an open breaker.
+    Reply(503, "failure to get a peer from the ring-balancer", ex->req_has_body);
+    return;
+  }
   if (ex->filters && ex->chain.upstream_path().has_value()) {
     absl::string_view p = *ex->chain.upstream_path();
     ex->up_path.assign(p.data(), p.size());
@@ -510,6 +514,57 @@ void Session::ForwardRequest() {
   // The head is serialised: its bytes in the read buffer are no longer needed.
   CompactInput();
   ConnectUpstream();
+}
+
+bool Session::PickTarget(int avoid) {
+  Exchange* ex = ex_;
+  const ServiceRoute& svc = *ex->service;
+  if (svc.upstream < 0) {
+    const Endpoint& e = svc.endpoints.front();
+    ex->up_addr = e.address;
+    ex->host_header = &e.host_header;
+    return true;
+  }
+  if (ex->picker == nullptr) {
+    ex->picker = &ex->snap->pickers->at(static_cast<size_t>(svc.upstream));
+    ex->picker->upstream().retry_budget().OnRequest();
+  }
+  balancer::RequestFacts facts;
+  facts.client_ip = absl::string_view(peer_, peer_len_);
+  facts.path = ex->norm_path;
+  if (ex->filters && ex->chain.consumer() >= 0)
+    facts.consumer_id = ex->snap->snap->config.consumers[ex->chain.consumer()].id;
+  if (avoid < 0) {
+    // The head still lies in the read buffer only before the first attempt; a retry hashes
+    // on what outlives it (and moves off the failed target anyway).
+    absl::string_view path;
+    bool has_query = false;
+    http::SplitTarget(ex->target, &path, &facts.query, &has_query);
+    facts.headers = &ex->req_headers;
+    facts.match = &ex->match;
+  }
+  const balancer::Upstream& up = ex->picker->upstream();
+  ex->sel = ex->picker->Pick(facts, NowMs(), avoid);
+  if (!ex->sel)
+    return false;
+  if (!up.AddressOf(ex->sel, &ex->up_addr)) {
+    EndAttempt(balancer::Result::Kind::kCancelled);
+    return false;
+  }
+  ex->host_header = &svc.target_host_headers[static_cast<size_t>(ex->sel.index)];
+  return true;
+}
+
+void Session::EndAttempt(balancer::Result::Kind kind) {
+  Exchange* ex = ex_;
+  if (!ex->sel)
+    return;
+  balancer::Result r;
+  r.kind = kind;
+  r.status = ex->up_status;
+  r.latency_us = ex->up_latency_us;
+  ex->picker->upstream().Report(ex->sel, r, NowMs());
+  ex->sel = {};
 }
 
 // --- replies and completion ------------------------------------------------------------------
@@ -621,6 +676,8 @@ void Session::ClientWriteDone() {
 
 void Session::FinishExchange() {
   Exchange* ex = ex_;
+  EndAttempt(ex->up_status != 0 ? balancer::Result::Kind::kResponse
+                                : balancer::Result::Kind::kCancelled);
   if (ex->filters)
     EndFilters();
   uint64_t now = NowMs();
@@ -704,7 +761,8 @@ void Session::OnTimer(uv_timer_t* t) {
         s->Close();  // a slow client or an upstream stalled mid-response
       } else {
         WorkerStats::Bump(s->ctx_->stats->upstream_timeouts);
-        s->UpstreamFailed(504, false);
+        // A connect that timed out never reached the application: another target may serve.
+        s->UpstreamFailed(504, ex->phase == Phase::kConnecting);
       }
       return;
     case Phase::kReplying:
@@ -726,6 +784,8 @@ void Session::Close() {
     return;
   closing_ = true;
   if (ex_ != nullptr) {
+    EndAttempt(ex_->up_status != 0 ? balancer::Result::Kind::kResponse
+                                   : balancer::Result::Kind::kCancelled);
     if (ex_->filters)
       EndFilters();  // the client went away: filters still log and free their state
     if (ex_->up != nullptr)

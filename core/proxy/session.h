@@ -91,6 +91,18 @@ class Session {
   void BuildUpstreamHead();
   void BuildResponseHead();
   void UpstreamFailed(int status, bool may_retry);
+  // Chooses the target of the next attempt (the balancer's pick, avoiding `avoid`, for an
+  // upstream; the resolved host otherwise). False: nothing can take it.
+  bool PickTarget(int avoid);
+
+  // Whether a failed attempt may be sent again elsewhere: an idempotent method whose body (if
+  // any) is held whole, so nothing of it is lost.
+  bool Replayable() const {
+    return ex_->idempotent && (!ex_->req_has_body || ex_->buffer_req_body);
+  }
+
+  // Reports the attempt on the picked target to its balancer (health, breaker, counts).
+  void EndAttempt(balancer::Result::Kind kind);
   void ReleaseUpstream(bool reusable);
   void ArmUpstreamTimer();
 

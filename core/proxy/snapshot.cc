@@ -43,11 +43,23 @@ bool Resolve(const std::string& host, int port, net::Address* out) {
   return true;
 }
 
+balancer::UpstreamOptions OptionsOf(const config::Upstream& u) {
+  balancer::UpstreamOptions o;
+  o.breaker.enabled = u.circuit_breaker.enabled;
+  o.breaker.failure_threshold = static_cast<uint32_t>(u.circuit_breaker.failure_threshold);
+  o.breaker.open_timeout_ms = static_cast<uint64_t>(u.circuit_breaker.open_timeout * 1000);
+  o.breaker.half_open_requests = static_cast<uint32_t>(u.circuit_breaker.half_open_requests);
+  o.retry_budget.enabled = u.retry_budget.enabled;
+  o.retry_budget.percent = u.retry_budget.percent;
+  o.retry_budget.min_retries = static_cast<uint32_t>(u.retry_budget.min_retries);
+  return o;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config config,
-                                                              uint64_t version,
-                                                              FilterSetup filters) {
+                                                              uint64_t version, FilterSetup filters,
+                                                              const Snapshot* previous) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = version;
   // The router may point into the config, so compile it where it will live.
@@ -65,6 +77,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
     return absl::FailedPreconditionError("plugins need a filter host");
   }
 
+  std::vector<balancer::UpstreamOptions> options;
+  for (const config::Upstream& u : snap->config.upstreams)
+    options.push_back(OptionsOf(u));
+  snap->balancers =
+      balancer::Set::Build(snap->config, options, previous ? previous->balancers.get() : nullptr);
+
   for (const config::Service& s : snap->config.services) {
     ServiceRoute sr;
     sr.path = s.path.value_or("");
@@ -73,26 +91,16 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
     sr.write_timeout_ms = s.write_timeout_ms;
     sr.read_timeout_ms = s.read_timeout_ms;
     sr.retries = s.retries;
-    const config::Upstream* upstream = nullptr;
-    for (const auto& u : snap->config.upstreams) {
-      if (u.name == s.host)
-        upstream = &u;
-    }
-    if (upstream != nullptr) {
-      // A minimal balancer until the upstreams work lands: every target with weight > 0, in
-      // order, picked round-robin by the worker.
-      sr.via_upstream = true;
-      for (const config::Target& t : upstream->targets) {
-        if (t.weight == 0)
-          continue;
-        Endpoint e;
-        if (!Resolve(t.host, t.port, &e.address))
-          continue;
-        e.host_header = upstream->host_header.empty()
-                            ? HostHeader(t.host, t.port, sr.https)
-                            : HostHeader(upstream->host_header, s.port, sr.https);
-        e.weight = t.weight;
-        sr.endpoints.push_back(std::move(e));
+    sr.upstream = snap->balancers->IndexOf(s.host);
+    if (sr.upstream >= 0) {
+      // Kong: the upstream's host_header (with the service port) if set, else the target's.
+      const balancer::Upstream& up = snap->balancers->at(static_cast<size_t>(sr.upstream));
+      const config::Upstream& cfg = snap->config.upstreams[static_cast<size_t>(sr.upstream)];
+      for (size_t i = 0; i < up.size(); ++i) {
+        const balancer::TargetInfo& t = up.target(i);
+        sr.target_host_headers.push_back(cfg.host_header.empty()
+                                             ? HostHeader(t.host, t.port, sr.https)
+                                             : HostHeader(cfg.host_header, s.port, sr.https));
       }
     } else {
       Endpoint e;

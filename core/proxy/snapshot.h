@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 
+#include "core/balancer/balancer.h"
 #include "core/config/config.h"
 #include "core/filter_host/loader.h"
 #include "core/filter_host/registry.h"
@@ -19,17 +20,17 @@
 
 namespace sluice::proxy {
 
-// One place a service's requests may go.
+// Where a service whose host is not an upstream sends its requests.
 struct Endpoint {
   net::Address address;
   std::string host_header;  // Host sent upstream unless preserve_host: "host" or "host:port"
-  int weight = 100;
 };
 
 struct ServiceRoute {
   std::string path;                 // service path, "" when none
-  std::vector<Endpoint> endpoints;  // empty: resolution failed (503 name resolution failed)
-  bool via_upstream = false;        // host named an `upstreams` entry
+  std::vector<Endpoint> endpoints;  // a plain host: one, or none when resolution failed (503)
+  int upstream = -1;                // host names an `upstreams` entry: its index in balancers
+  std::vector<std::string> target_host_headers;  // then: Host per target, in target order
   bool https = false;
   uint64_t connect_timeout_ms = 60000;
   uint64_t write_timeout_ms = 60000;
@@ -42,6 +43,8 @@ struct Snapshot {
   config::Config config;
   std::unique_ptr<router::Router> router;
   std::vector<ServiceRoute> services;  // parallel to config.services
+  // The balancers of config.upstreams (process-shared target state; workers keep pickers).
+  std::shared_ptr<const balancer::Set> balancers;
   // The plugins' chains (filter_host/registry.h). Its destructor runs on_config_destroy, so the
   // last reference to a snapshot must be dropped on the main thread (the server keeps retired
   // snapshots until the workers let go of them).
@@ -55,10 +58,12 @@ struct FilterSetup {
   filter_host::FilterHost* host = nullptr;
 };
 
-// Compiles `config` into a snapshot. Service host names are resolved here, on the calling
-// (main) thread, never on a worker loop.
+// Compiles `config` into a snapshot. Service and target host names are resolved here, on the
+// calling (main) thread, never on a worker loop. Targets that `previous` (the snapshot in
+// force, may be null) also has keep their health, breaker and connection counts.
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config config,
                                                               uint64_t version,
-                                                              FilterSetup filters = {});
+                                                              FilterSetup filters = {},
+                                                              const Snapshot* previous = nullptr);
 
 }  // namespace sluice::proxy

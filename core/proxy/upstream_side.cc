@@ -79,7 +79,7 @@ void Session::BuildUpstreamHead() {
   if (ex->route->preserve_host && client_host.data() != nullptr) {
     AppendHeaderLine(&out, "Host", client_host);
   } else {
-    AppendHeaderLine(&out, "Host", ex->endpoint->host_header);
+    AppendHeaderLine(&out, "Host", *ex->host_header);
   }
   for (const http::HeaderField& f : ex->req_headers) {
     http::HeaderId id = http::ClassifyHeader(f.name);
@@ -161,16 +161,15 @@ void Session::ConnectUpstream() {
   ++ex->attempts;
   if (ex->upstream_start_ms == 0)
     ex->upstream_start_ms = NowMs();
-  if (ex->attempts > 1) {
-    ex->endpoint = &ex->service->endpoints[ctx_->round_robin++ % ex->service->endpoints.size()];
-  }
-  if (upstream::Connection* c = ctx_->pool.AcquireIdle(ex->endpoint->address)) {
+  ex->attempt_start_ns = uv_hrtime();
+  ex->up_status = 0;
+  if (upstream::Connection* c = ctx_->pool.AcquireIdle(ex->up_addr)) {
     ex->up = c;
     StartUpstreamIO();
     return;
   }
   int err = 0;
-  ex->up = ctx_->pool.Connect(ex->endpoint->address, OnUpstreamConnect, this, &err);
+  ex->up = ctx_->pool.Connect(ex->up_addr, OnUpstreamConnect, this, &err);
   if (ex->up == nullptr) {
     WorkerStats::Bump(ctx_->stats->upstream_connect_failures);
     UpstreamFailed(502, true);
@@ -238,7 +237,7 @@ void Session::SendToUpstream() {
     return;
   }
   if (err != 0) {
-    UpstreamFailed(502, ex->up->reused && ex->idempotent && !ex->req_has_body);
+    UpstreamFailed(502, Replayable());
     return;
   }
   ex->up_write_pending = true;
@@ -259,8 +258,7 @@ void Session::OnUpstreamWrite(uv_write_t* req, int status) {
     return;  // we closed that connection
   if (status != 0) {
     if (!ex->resp_started) {
-      s->UpstreamFailed(502,
-                        ex->up->reused && ex->idempotent && !ex->req_has_body && ex->status == 0);
+      s->UpstreamFailed(502, s->Replayable() && ex->status == 0);
     } else {
       s->Close();
     }
@@ -321,8 +319,8 @@ void Session::OnUpstreamRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*
     return;
   }
   bool nothing_received = ex->up_end == 0 && ex->status == 0;
-  s->UpstreamFailed(502, nothing_received && ex->up->reused && ex->idempotent &&
-                             !ex->req_has_body && !ex->up_write_pending);
+  // A reset before any response byte: an idempotent request may go to another target.
+  s->UpstreamFailed(502, nothing_received && s->Replayable() && !ex->up_write_pending);
 }
 
 void Session::ParseResponse() {
@@ -446,6 +444,8 @@ int Session::OnRespHeadersComplete(llhttp_t* p) {
     return 0;
   }
   ex->upstream_headers_ms = s->NowMs();
+  ex->up_status = ex->status;
+  ex->up_latency_us = (uv_hrtime() - ex->attempt_start_ns) / 1000;
   if (ex->filters) {
     bool no_body = ex->is_head || ex->status == 204 || ex->status == 304 ||
                    ((p->flags & F_CONTENT_LENGTH) && p->content_length == 0);
@@ -581,8 +581,15 @@ void Session::UpstreamFailed(int status, bool may_retry) {
   Exchange* ex = ex_;
   if (ex->up != nullptr)
     ReleaseUpstream(false);
+  int failed = ex->sel.index;
+  EndAttempt(status == 504 ? balancer::Result::Kind::kTimeout
+                           : balancer::Result::Kind::kConnectFailure);
+  // A retry goes to another target when there is one; the retry budget keeps a failing
+  // upstream from receiving (retries + 1) times its traffic.
   if (may_retry && ex->attempts <= ex->service->retries && !ex->resp_started &&
-      !ex->up_write_pending) {
+      !ex->up_write_pending &&
+      (ex->picker == nullptr || ex->picker->upstream().retry_budget().TryRetry()) &&
+      PickTarget(failed)) {
     ex->status = 0;
     ConnectUpstream();
     return;

@@ -9,11 +9,17 @@
 #include <unistd.h>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 
 #include "core/admin/admin_server.h"
+#include "core/balancer/health_checker.h"
+#include "core/balancer/health_report.h"
 #include "core/common/log.h"
 #include "core/config/loader.h"
+#include "core/config/uuid.h"
 #include "core/filter_host/filter_host.h"
 #include "core/filter_host/loader.h"
 #include "core/proxy/snapshot.h"
@@ -38,6 +44,15 @@ std::string DefaultFiltersDir() {
   return exe.substr(0, exe.rfind('/')) + "/filters";
 }
 
+// A random UUID (v4) naming this process in admin answers, as Kong's node_id.
+std::string NodeId() {
+  std::string h = config::RandomHex(16);
+  h[12] = '4';
+  h[16] = "89ab"[h[16] % 4];
+  return absl::StrCat(h.substr(0, 8), "-", h.substr(8, 4), "-", h.substr(12, 4), "-",
+                      h.substr(16, 4), "-", h.substr(20));
+}
+
 // The filter host and module loader of the process (main thread).
 struct Filters {
   explicit Filters(const Options& options)
@@ -51,14 +66,15 @@ struct Filters {
 // Loads and compiles the config file; prints every error and returns nullptr when it is
 // invalid. Plugin errors are already "file:line:col: message" lines.
 std::shared_ptr<const proxy::Snapshot> LoadSnapshot(const std::string& path, uint64_t version,
-                                                    Filters& filters) {
+                                                    Filters& filters,
+                                                    const proxy::Snapshot* previous = nullptr) {
   config::LoadResult loaded = config::LoadFile(path);
   if (!loaded.ok()) {
     PrintErrors(loaded.errors);
     return nullptr;
   }
-  auto snap =
-      proxy::BuildSnapshot(std::move(loaded.config), version, {&filters.loader, &filters.host});
+  auto snap = proxy::BuildSnapshot(std::move(loaded.config), version,
+                                   {&filters.loader, &filters.host}, previous);
   if (!snap.ok()) {
     std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
     return nullptr;
@@ -101,6 +117,15 @@ class Server {
     snapshot_ = LoadSnapshot(options_.config_path, ++version_, filters_);
     if (snapshot_ == nullptr)
       return 1;
+    auto checker = balancer::HealthCheckerThread::Start({});
+    if (!checker.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(checker.status().message()).c_str());
+      return 1;
+    }
+    checker_ = std::move(checker).value();
+    PublishBalancers();
+    filters_.host.SetHealthLister(
+        [this](sluice_target_health_fn fn, void* user_data) { ListTargets(fn, user_data); });
 
     int log_fd = -1;
     if (options_.access_log == "-") {
@@ -162,6 +187,8 @@ class Server {
               options_.admin_listen);
     uv_run(&loop_, UV_RUN_DEFAULT);
     StopWorkers();
+    checker_.reset();  // after the workers: their last reports are in
+    filters_.host.SetHealthLister(nullptr);
     retired_.clear();  // the workers are gone: the main thread holds the last references
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
@@ -197,7 +224,7 @@ class Server {
   }
 
   void Reload() {
-    auto snap = LoadSnapshot(options_.config_path, version_ + 1, filters_);
+    auto snap = LoadSnapshot(options_.config_path, version_ + 1, filters_, snapshot_.get());
     if (snap == nullptr) {
       log::Error("reload of %s failed; the running config stays", options_.config_path);
       return;
@@ -207,7 +234,41 @@ class Server {
     snapshot_ = snap;
     for (auto& w : workers_)
       w->Publish(snap);
+    PublishBalancers();
     log::Info("config version %d loaded from %s", version_, options_.config_path);
+  }
+
+  // Hands the current balancers to the health checker and to upstream_health_list readers.
+  void PublishBalancers() {
+    checker_->Update(snapshot_->balancers);
+    absl::MutexLock lock(&balancers_mu_);
+    balancers_ = snapshot_->balancers;
+  }
+
+  // upstream_health_list for filters: any thread.
+  void ListTargets(sluice_target_health_fn fn, void* user_data) {
+    std::shared_ptr<const balancer::Set> set;
+    {
+      absl::MutexLock lock(&balancers_mu_);
+      set = balancers_;
+    }
+    if (set == nullptr)
+      return;
+    auto str = [](const std::string& v) { return sluice_str{v.data(), v.size()}; };
+    for (size_t u = 0; u < set->size(); ++u) {
+      const balancer::Upstream& up = set->at(u);
+      for (const balancer::TargetReport& r : balancer::ReportHealth(up)) {
+        // Kong's prometheus labels use the lower-case words.
+        const std::string state = absl::AsciiStrToLower(balancer::HealthName(r.health));
+        sluice_target_health t{};
+        t.struct_size = sizeof t;
+        t.upstream = str(up.name());
+        t.target = str(r.target);
+        t.address = str(r.address);
+        t.state = str(state);
+        fn(user_data, &t);
+      }
+    }
   }
 
   void StopWorkers() {
@@ -229,8 +290,18 @@ class Server {
       return {200, "application/json", StatusJson(stats, version_, snapshot_->config)};
     }
     if (path == "/metrics") {
-      return {200, "text/plain; version=0.0.4",
-              MetricsText(stats, version_) + filters_.host.metrics().Render()};
+      std::string text = MetricsText(stats, version_);
+      balancer::AppendMetrics(*snapshot_->balancers, &text);
+      return {200, "text/plain; version=0.0.4", text + filters_.host.metrics().Render()};
+    }
+    // GET /upstreams/{name}/health (Kong's admin route, with sluice's breaker and reasons).
+    if (absl::ConsumePrefix(&path, "/upstreams/") && absl::ConsumeSuffix(&path, "/health")) {
+      const balancer::Upstream* up = snapshot_->balancers->Find(path);
+      if (up == nullptr)
+        return {404, "application/json", R"({"message":"Not found"})"};
+      nlohmann::json body = balancer::HealthJson(*up);
+      body["node_id"] = node_id_;
+      return {200, "application/json", body.dump()};
     }
     return {404, "application/json", R"({"message":"Not found"})"};
   }
@@ -246,6 +317,10 @@ class Server {
   std::vector<uv_signal_t*> signals_;
   uv_timer_t retire_timer_;
   std::vector<std::shared_ptr<const proxy::Snapshot>> retired_;
+  std::unique_ptr<balancer::HealthCheckerThread> checker_;
+  absl::Mutex balancers_mu_;
+  std::shared_ptr<const balancer::Set> balancers_ ABSL_GUARDED_BY(balancers_mu_);
+  std::string node_id_ = NodeId();
 };
 
 }  // namespace

@@ -121,6 +121,8 @@ TEST_CASE("health: the admin report uses Kong's health names", "[balancer]") {
                                           {"health", "HEALTHCHECKS_OFF"},
                                           {"circuit_breaker", "closed"},
                                           {"active_connections", 0},
+                                          {"requests", 0},
+                                          {"failures", 0},
                                           {"reason", ""}});
   CHECK(json["data"][1]["reason"] == "weight 0: takes no traffic");
   CHECK(json["data"][2]["health"] == "DNS_ERROR");

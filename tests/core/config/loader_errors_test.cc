@@ -581,5 +581,34 @@ TEST_CASE("config: pathological documents fail cleanly", "[config]") {
   CHECK(b.errors[0].message == "plugins[0].config.v[0][8][9][9][9][7]: too many values");
 }
 
+TEST_CASE("config: circuit_breaker and retry_budget on an upstream", "[config]") {
+  CHECK(Errors(R"yaml(
+_format_version: "3.0"
+upstreams:
+  - name: up
+    circuit_breaker:
+      enabled: yes please
+      failure_threshold: 0
+      open_timeout: 0
+      half_open_requests: 2
+      bogus: 1
+    retry_budget:
+      percent: 120
+      min_retries: -1
+  - name: up2
+    circuit_breaker: []
+)yaml") ==
+        "kong.yml:5:16: upstreams[0].circuit_breaker.enabled: expected a boolean\n"
+        "kong.yml:6:26: upstreams[0].circuit_breaker.failure_threshold: value should be between "
+        "1 and 1000\n"
+        "kong.yml:7:21: upstreams[0].circuit_breaker.open_timeout: value should be between "
+        "0.001 and 86400\n"
+        "kong.yml:9:7: upstreams[0].circuit_breaker.bogus: unknown field\n"
+        "kong.yml:11:16: upstreams[0].retry_budget.percent: value should be between 0 and 100\n"
+        "kong.yml:12:20: upstreams[0].retry_budget.min_retries: value should be between 0 and "
+        "100000\n"
+        "kong.yml:14:22: upstreams[1].circuit_breaker: expected a record\n");
+}
+
 }  // namespace
 }  // namespace sluice::config
