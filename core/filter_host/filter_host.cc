@@ -6,6 +6,7 @@
 
 #include "core/common/log.h"
 #include "core/filter_host/chain.h"
+#include "core/filter_host/http_call.h"
 #include "core/filter_host/registry.h"
 #include "core/filter_host/tcp.h"
 #include "core/filter_host/worker_host.h"
@@ -335,8 +336,10 @@ FilterHost::FilterHost() {
   api_.credentials_get = &CredentialsGet;
   api_.credential_set = &CredentialSet;
   api_.upstream_health_list = &UpstreamHealthList;
-  // http_call, http_call_cancel and tcp_* stay NULL: they need the proxy's upstream pool and
-  // are wired when the chain is integrated (SLUICE_HOST_HAS tells filters).
+  // http_call finds services through each worker's lookup (WorkerHost::SetServiceLookup);
+  // until the proxy installs one, every service is unknown (SLUICE_ERR_NOT_FOUND).
+  api_.http_call = &StartHttpCall;
+  api_.http_call_cancel = &CancelHttpCall;
   api_.tcp_connect = &TcpConnect;
   api_.tcp_write = &TcpWrite;
   api_.tcp_close = &TcpClose;

@@ -25,8 +25,8 @@ class FilterHost {
   FilterHost(const FilterHost&) = delete;
   FilterHost& operator=(const FilterHost&) = delete;
 
-  // The callback table (process-owned). http_call and tcp_* are NULL until the proxy offers
-  // them (SLUICE_HOST_HAS is false for them).
+  // The callback table (process-owned). Every callback is offered; http_call reaches services
+  // through the calling worker's lookup (WorkerHost::SetServiceLookup).
   const sluice_host_api& api() const { return api_; }
 
   // What upstream_health_list reports: set by whoever owns upstream health (the server), called

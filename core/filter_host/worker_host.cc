@@ -59,6 +59,10 @@ WorkerHost::~WorkerHost() {
   for (Timer* t : timers_)
     CloseTimer(t);
   timers_.clear();
+  absl::flat_hash_set<HttpCall*> calls;
+  calls.swap(http_calls_);
+  for (HttpCall* c : calls)
+    AbandonHttpCall(c);
   if (current_worker == this)
     current_worker = nullptr;
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The per-worker side of the filter host: the worker's loop (timers), a thread-safe mailbox
-// (request_ref_resume / request_ref_post from any thread, and resumes deferred to the next loop
-// turn), and the per-worker states of a config's filters (on_worker_new / on_worker_destroy).
+// The per-worker side of the filter host: the worker's loop (timers, HTTP calls), a thread-safe
+// mailbox (request_ref_resume / request_ref_post from any thread, and resumes deferred to the
+// next loop turn), the service lookup behind http_call, and the per-worker states of a config's
+// filters (on_worker_new / on_worker_destroy).
 #pragma once
 
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -16,6 +18,7 @@
 
 #include <sluice/filter.h>
 
+#include "core/filter_host/http_call.h"
 #include "core/filter_host/registry.h"
 
 namespace sluice::filter_host {
@@ -67,8 +70,9 @@ class WorkerHost {
   // Construct on the worker thread, with its loop; `index` is the 0-based worker number.
   WorkerHost(uv_loop_t* loop, int index);
 
-  // Stops timers and the mailbox (pending posts are dropped). The loop must run afterwards so
-  // the handles' close callbacks free them.
+  // Stops timers, HTTP calls still in flight (their done functions never run) and the mailbox
+  // (pending posts are dropped). The loop must run afterwards so the handles' close callbacks
+  // free them.
   ~WorkerHost();
 
   WorkerHost(const WorkerHost&) = delete;
@@ -88,6 +92,21 @@ class WorkerHost {
                            void* user_data, sluice_timer** out);
   static sluice_status CancelTimer(sluice_timer* timer);
 
+  // Where http_call finds services: set by the proxy on this worker's thread, before requests.
+  // Until set, every service name is unknown. The lookup must stay valid while this WorkerHost
+  // lives (it runs on this thread only, so it may read the worker's current config snapshot).
+  void SetServiceLookup(ServiceLookup lookup) { service_lookup_ = std::move(lookup); }
+
+  // false when no lookup is set or it does not know `name`.
+  bool LookupService(absl::string_view name, ServiceEndpoint* out) const {
+    return service_lookup_ && service_lookup_(name, out);
+  }
+
+  // The calls in flight on this worker (http_call.cc), abandoned by the destructor.
+  void TrackHttpCall(HttpCall* call) { http_calls_.insert(call); }
+
+  void UntrackHttpCall(HttpCall* call) { http_calls_.erase(call); }
+
  private:
   struct Timer;
   static void OnAsync(uv_async_t* handle);
@@ -99,6 +118,8 @@ class WorkerHost {
   int index_;
   std::shared_ptr<Mailbox> mailbox_;
   absl::flat_hash_set<Timer*> timers_;
+  ServiceLookup service_lookup_;
+  absl::flat_hash_set<HttpCall*> http_calls_;
 };
 
 // The per-worker states of every instance of one Chains (one config snapshot) on one worker.

@@ -78,6 +78,7 @@ struct WorkerContext {
   // worker state of the current snapshot. StopFilters undoes both (before the loop's last run).
   void StartFilters(int index);
   void StopFilters();
+  bool LookupService(absl::string_view name, filter_host::ServiceEndpoint* out) const;
 
   std::unique_ptr<filter_host::WorkerHost> worker_host;
 

@@ -107,10 +107,49 @@ void WorkerContext::Install(std::shared_ptr<const Snapshot> snap) {
 
 void WorkerContext::StartFilters(int index) {
   worker_host = std::make_unique<filter_host::WorkerHost>(loop, index);
+  worker_host->SetServiceLookup([this](absl::string_view name, filter_host::ServiceEndpoint* out) {
+    return LookupService(name, out);
+  });
   if (current != nullptr && current->filters == nullptr && current->snap->filters != nullptr) {
     current->filters =
         std::make_unique<filter_host::WorkerFilters>(*worker_host, *current->snap->filters);
   }
+}
+
+// http_call's view of a service: the snapshot in force when the call starts (this worker's
+// thread only, like Install, so `current` needs no lock).
+bool WorkerContext::LookupService(absl::string_view name, filter_host::ServiceEndpoint* out) const {
+  if (current == nullptr)
+    return false;
+  const Snapshot& snap = *current->snap;
+  for (size_t i = 0; i < snap.config.services.size(); ++i) {
+    const config::Service& cfg = snap.config.services[i];
+    if (cfg.name != name || !cfg.enabled)
+      continue;
+    const ServiceRoute& svc = snap.services[i];
+    if (svc.https)
+      return false;  // http_call speaks plain HTTP/1.1 only
+    out->timeout_ms = svc.read_timeout_ms;
+    if (svc.upstream < 0) {
+      if (svc.endpoints.empty())
+        return false;  // the host did not resolve
+      out->address = svc.endpoints.front().address;
+      out->host_header = svc.endpoints.front().host_header;
+      return true;
+    }
+    // An upstream: the first target that could take a request now. Not a Pick (each pick
+    // must be reported), so side calls stay out of the balancer's counts.
+    const balancer::Upstream& up = snap.balancers->at(static_cast<size_t>(svc.upstream));
+    const uint64_t now = uv_now(loop);
+    for (size_t t = 0; t < up.size(); ++t) {
+      if (up.Eligible(t, now) && up.state(t).address.Load(&out->address)) {
+        out->host_header = svc.target_host_headers[t];
+        return true;
+      }
+    }
+    return false;
+  }
+  return false;
 }
 
 void WorkerContext::StopFilters() {

@@ -266,5 +266,61 @@ TEST_CASE("filters: a plugin's config error is file:line:col, and a reload keeps
   CHECK(trace == "prio-c");
 }
 
+TEST_CASE("filters: an http_call to another service pauses the request and resumes it",
+          "[integration][filters]") {
+  EchoServer echo{"main"};
+  EchoServer keys{"keys"};
+  ClosedPort closed;
+  const std::string config = Substitute(
+      R"(_format_version: "3.0"
+services:
+  - name: main
+    url: ${MAIN}
+    routes:
+      - name: api
+        paths: ["/api"]
+        plugins:
+          - name: good
+            config: {fetch: keys}
+      - name: nope
+        paths: ["/nope"]
+        plugins:
+          - name: good
+            config: {fetch: nope}
+      - name: down
+        paths: ["/down"]
+        plugins:
+          - name: good
+            config: {fetch: down}
+  - name: keys
+    url: ${KEYS}
+  - name: down
+    url: http://127.0.0.1:${CLOSED}
+)",
+      {{"MAIN", echo.url()}, {"KEYS", keys.url()}, {"CLOSED", std::to_string(closed.port())}});
+  Sluice gw(config, WithFixtures(2));
+
+  const CurlResult ok = Curl(gw.url("/api/x"));
+  INFO(ok.stderr_text << ok.body);
+  REQUIRE(ok.status == 200);
+  auto j = ok.Json();
+  CHECK(j["service"] == "main");
+  // good.c POSTs "hello" to /fetch on `keys`; the echo there answers with its JSON.
+  const std::string fetched = j["headers"]["x-fetched"];
+  CHECK(fetched.rfind("200 ", 0) == 0);
+  CHECK(fetched.find("\"service\":\"keys\"") != std::string::npos);
+  CHECK(fetched.find("\"method\":\"POST\"") != std::string::npos);
+  CHECK(keys.GetStats().requests == 1);
+
+  const CurlResult unknown = Curl(gw.url("/nope"));
+  CHECK(unknown.status == 502);
+  CHECK(unknown.body.find("no such service") != std::string::npos);
+
+  const CurlResult refused = Curl(gw.url("/down"));
+  INFO(refused.body);
+  REQUIRE(refused.status == 200);
+  CHECK(refused.Json()["headers"]["x-fetched"].get<std::string>().rfind("error ", 0) == 0);
+}
+
 }  // namespace
 }  // namespace sluice::testing

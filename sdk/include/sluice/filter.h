@@ -250,18 +250,23 @@ typedef struct sluice_metric_desc {
  */
 typedef struct sluice_http_request {
   uint32_t struct_size;
-  uint32_t timeout_ms;          /**< 0: the service's read timeout */
-  sluice_str service;           /**< a service `name` from the config */
-  sluice_str method;            /**< e.g. "GET" */
-  sluice_str path;              /**< path and query, e.g. "/keys?kid=1" */
-  const sluice_header* headers; /**< header_count fields; Host and Content-Length are set */
+  uint32_t timeout_ms; /**< 0: the service's read timeout */
+  sluice_str service;  /**< a service `name` from the config */
+  sluice_str method;   /**< e.g. "GET" */
+  sluice_str path;     /**< path and query, e.g. "/keys?kid=1" */
+  /**
+   * header_count fields. Host (the service's), Content-Length, Transfer-Encoding and Connection
+   * are set by the host; fields of those names given here are dropped.
+   */
+  const sluice_header* headers;
   size_t header_count;
   sluice_str body;
 } sluice_http_request;
 
 /**
  * The response to an http_call, handed to its completion function. Borrowed (valid until that
- * function returns).
+ * function returns). `headers` are the final response's fields in wire order (NULL when
+ * header_count is 0); `body` is the whole body with any chunked framing removed.
  */
 typedef struct sluice_http_response {
   uint32_t struct_size;
@@ -273,9 +278,11 @@ typedef struct sluice_http_response {
 
 /**
  * Completion of an http_call. Thread: the worker that made the call. `result` is SLUICE_OK
- * (then `response` is borrowed and not NULL) or an error (`response` NULL): SLUICE_ERR_NOT_FOUND
- * for an unknown service, SLUICE_ERR_GONE for a failed connection, SLUICE_ERR_LIMIT for a
- * timeout. Not called after http_call_cancel.
+ * (then `response` is borrowed and not NULL; any HTTP status, 4xx and 5xx included) or an error
+ * (`response` NULL): SLUICE_ERR_NOT_FOUND for an unknown service, SLUICE_ERR_GONE for a failed
+ * connection or a malformed or cut-short response, SLUICE_ERR_LIMIT for a timeout or a response
+ * over the host's limits (sluice: 8 MiB of body, 64 KiB of header fields). Not called after
+ * http_call_cancel, nor from inside http_call.
  */
 typedef void (*sluice_http_done_fn)(void* user_data, sluice_status result,
                                     const sluice_http_response* response);
@@ -660,19 +667,27 @@ typedef struct sluice_host_api {
   /* ---- async HTTP call to a configured service (optional) ---- */
 
   /**
-   * Sends an HTTP/1.1 request to a service of the config, over the gateway's upstream pool.
+   * Sends an HTTP/1.1 request to a service of the config (its address and Host as the gateway
+   * resolved them), on a connection of its own, without blocking the worker. One timeout covers
+   * connecting, writing and reading: request->timeout_ms, else the service's read timeout.
    * @param request borrowed; copied.
-   * @param done runs once on this worker, unless cancelled.
-   * @param out on SLUICE_OK, the call (invalid once done returns or after http_call_cancel).
-   * @return SLUICE_OK; SLUICE_ERR_NOT_FOUND for an unknown service; SLUICE_ERR_INVALID.
-   * Thread: the worker.
+   * @param done runs once on this worker, on a later turn of its loop, unless cancelled.
+   * @param out on SLUICE_OK, the call (invalid once done returns or after http_call_cancel);
+   *        untouched otherwise.
+   * @return SLUICE_OK; SLUICE_ERR_NOT_FOUND for an unknown service (done never runs);
+   *         SLUICE_ERR_INVALID for a NULL argument, a method that is not a token, a path not
+   *         starting with '/' or holding whitespace, control bytes or '#', or a bad header name
+   *         or value (CR, LF or NUL); SLUICE_ERR_WRONG_THREAD off the worker.
+   * Thread: the worker. A call still in flight when the worker stops is dropped without done:
+   * cancel calls in on_request_destroy or on_worker_destroy.
    */
   sluice_status (*http_call)(sluice_worker* worker, const sluice_http_request* request,
                              sluice_http_done_fn done, void* user_data, sluice_http_call** out);
 
   /**
-   * Cancels a call; done will not run. The handle is invalid afterwards.
-   * @return SLUICE_OK. Thread: the worker.
+   * Cancels a call; done will not run. The handle is invalid afterwards. Inside the call's own
+   * done it is a no-op.
+   * @return SLUICE_OK; SLUICE_ERR_WRONG_THREAD off the call's worker. Thread: the worker.
    */
   sluice_status (*http_call_cancel)(sluice_http_call* call);
 

@@ -22,7 +22,8 @@
 //   Action OnRequestHeaders(Request&)            Action OnRequestBody(Request&, bool eos)
 //   Action OnResponseHeaders(Request&)           Action OnResponseBody(Request&, bool eos)
 //   void OnLog(Request&)
-// ParseConfig may also take a second parameter `sluice::ConfigContext&` to define metrics.
+// ParseConfig may also take a second parameter `sluice::ConfigContext&` to define metrics or read
+// the consumers' credentials. sluice::HttpCall makes an async HTTP call to a configured service.
 // One object of the derived class lives per request, constructed from the config in the request
 // arena before the first hook and destroyed after on_log.
 #pragma once
@@ -34,6 +35,7 @@
 #include <initializer_list>
 #include <new>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -157,6 +159,18 @@ class ConfigContext {
       throw ConfigError("config: metric " + std::string(name) + " could not be defined");
     }
     return Metric(m);
+  }
+
+  // 1.1: the credentials of one kind that the config's consumers hold (e.g. "jwt_secrets"), as
+  // JSON array text (see sluice_host_api::credentials_get); valid until ParseConfig returns.
+  // nullopt for a kind the host does not know, or a host without credentials_get.
+  std::optional<std::string_view> Credentials(std::string_view kind) const noexcept {
+    if (!SLUICE_HOST_HAS(&Host(), credentials_get))
+      return std::nullopt;
+    sluice_str out{};
+    if (Host().credentials_get(instance_, Str(kind), &out) != SLUICE_OK)
+      return std::nullopt;
+    return View(out);
   }
 
   sluice_instance* raw() const noexcept { return instance_; }
@@ -293,6 +307,19 @@ class Request {
     return Host().consumer_set(req_, Str(id_or_name));
   }
 
+  // 1.1: records which credential authenticated the request (Kong's X-Credential-Identifier);
+  // SLUICE_ERR_UNSUPPORTED on a host without credential_set.
+  sluice_status SetCredential(std::string_view credential) const noexcept {
+    if (!SLUICE_HOST_HAS(&Host(), credential_set))
+      return SLUICE_ERR_UNSUPPORTED;
+    return Host().credential_set(req_, Str(credential));
+  }
+
+  // 1.1: the credential set by SetCredential (this or an earlier filter), or nullopt.
+  std::optional<std::string_view> CredentialId() const noexcept {
+    return Info(SLUICE_INFO_CREDENTIAL_ID);
+  }
+
   sluice_status SetUpstreamPath(std::string_view path) const noexcept {
     return Host().upstream_path_set(req_, Str(path));
   }
@@ -360,6 +387,158 @@ class Request {
  private:
   sluice_request* req_;
   bool end_of_stream_;
+};
+
+// The response of an HttpCall: borrowed views, valid until the completion function returns.
+class HttpResponse {
+ public:
+  explicit HttpResponse(const sluice_http_response& r) noexcept : r_(&r) {}
+
+  int status() const noexcept { return r_->status; }
+
+  // The whole body (chunked framing removed).
+  std::string_view body() const noexcept { return View(r_->body); }
+
+  size_t header_count() const noexcept { return r_->header_count; }
+
+  // Field i (0-based, in wire order).
+  Headers::Field HeaderAt(size_t i) const noexcept {
+    if (i >= r_->header_count)
+      return {};
+    return {View(r_->headers[i].name), View(r_->headers[i].value)};
+  }
+
+  // The first field called `name` (ASCII case-insensitive), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const noexcept {
+    for (size_t i = 0; i < r_->header_count; ++i) {
+      std::string_view n = View(r_->headers[i].name);
+      if (n.size() != name.size())
+        continue;
+      size_t k = 0;
+      while (k < n.size() && Lower(n[k]) == Lower(name[k]))
+        ++k;
+      if (k == n.size())
+        return View(r_->headers[i].value);
+    }
+    return std::nullopt;
+  }
+
+  const sluice_http_response& raw() const noexcept { return *r_; }
+
+ private:
+  static char Lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+  }
+
+  const sluice_http_response* r_;
+};
+
+// What HttpCall::Start sends. Borrowed: the host copies everything before Start returns.
+struct HttpRequest {
+  std::string_view service;                   // a service `name` from the config
+  std::string_view method = "GET";            // a token: "GET", "POST", ...
+  std::string_view path = "/";                // path and query, starting with '/'
+  std::span<const Headers::Field> headers{};  // at most 32; the host sets Host, Content-Length
+  std::string_view body{};                    // sent with Content-Length
+  uint32_t timeout_ms = 0;                    // 0: the service's read timeout
+};
+
+// One async HTTP/1.1 call to a service of the config (sluice_host_api::http_call), e.g. to
+// fetch JWKS; the worker loop never blocks. Its address is the call's user data, so it is
+// neither copied nor moved: keep it in per-request or per-worker state. Destroying it cancels a
+// call in flight (then the completion never runs). Thread: the worker the call was started on.
+//
+//   sluice::HttpRequest r{.service = "keys", .path = "/jwks.json"};
+//   call_.Start<&Auth::OnKeys>(req.worker(), r, this);  // void OnKeys(sluice_status,
+//   return sluice::Action::kPause;                       //   const sluice::HttpResponse*)
+class HttpCall {
+ public:
+  // Runs once on the worker, unless cancelled, never inside Start: SLUICE_OK with the response,
+  // or an error with nullptr (SLUICE_ERR_GONE: connect failure, connection lost or malformed
+  // response; SLUICE_ERR_LIMIT: timeout, or a response over the host's limit). The HttpCall is
+  // idle again (and may be destroyed or restarted) inside it. Exceptions are caught and logged.
+  using Done = void (*)(void* owner, sluice_status result, const HttpResponse* response);
+
+  HttpCall() = default;
+
+  ~HttpCall() { Cancel(); }
+
+  HttpCall(const HttpCall&) = delete;
+  HttpCall& operator=(const HttpCall&) = delete;
+
+  // Starts the call.
+  // @return SLUICE_OK; SLUICE_ERR_NOT_FOUND for an unknown service; SLUICE_ERR_INVALID for a bad
+  //         method, path or header, or while a call of this object is in flight;
+  //         SLUICE_ERR_UNSUPPORTED on a host without http_call; as sluice_host_api::http_call.
+  sluice_status Start(sluice_worker* worker, const HttpRequest& request, Done done,
+                      void* owner) noexcept {
+    if (!SLUICE_HOST_HAS(&Host(), http_call))
+      return SLUICE_ERR_UNSUPPORTED;
+    if (call_ != nullptr || done == nullptr || request.headers.size() > 32)
+      return SLUICE_ERR_INVALID;
+    sluice_header fields[32];
+    size_t n = 0;
+    for (const Headers::Field& f : request.headers)
+      fields[n++] = sluice_header{Str(f.name), Str(f.value)};
+    sluice_http_request r{};
+    r.struct_size = sizeof r;
+    r.timeout_ms = request.timeout_ms;
+    r.service = Str(request.service);
+    r.method = Str(request.method);
+    r.path = Str(request.path);
+    r.headers = n == 0 ? nullptr : fields;
+    r.header_count = n;
+    r.body = Str(request.body);
+    done_ = done;
+    owner_ = owner;
+    return Host().http_call(worker, &r, &HttpCall::Complete, this, &call_);
+  }
+
+  // Starts the call with a member function as completion: (owner->*Method)(result, response).
+  template <auto Method, typename Owner>
+  sluice_status Start(sluice_worker* worker, const HttpRequest& request, Owner* owner) noexcept {
+    return Start(
+        worker, request,
+        [](void* o, sluice_status result, const HttpResponse* response) {
+          (static_cast<Owner*>(o)->*Method)(result, response);
+        },
+        owner);
+  }
+
+  // Cancels a call in flight (the completion will not run); a no-op when idle.
+  void Cancel() noexcept {
+    if (call_ != nullptr) {
+      Host().http_call_cancel(call_);
+      call_ = nullptr;
+    }
+  }
+
+  bool active() const noexcept { return call_ != nullptr; }
+
+ private:
+  static void Complete(void* self, sluice_status result,
+                       const sluice_http_response* response) noexcept {
+    auto* c = static_cast<HttpCall*>(self);
+    c->call_ = nullptr;  // the handle ends with this function; `c` may be destroyed in done
+    const Done done = c->done_;
+    void* owner = c->owner_;
+    try {
+      if (response != nullptr) {
+        const HttpResponse view(*response);
+        done(owner, result, &view);
+      } else {
+        done(owner, result, nullptr);
+      }
+    } catch (const std::exception& e) {
+      Host().log(nullptr, SLUICE_LOG_ERROR, Str(e.what()));
+    } catch (...) {
+      Host().log(nullptr, SLUICE_LOG_ERROR, Str("http call completion threw"));
+    }
+  }
+
+  sluice_http_call* call_ = nullptr;
+  Done done_ = nullptr;
+  void* owner_ = nullptr;
 };
 
 // Base class of a C++ filter: holds the config for the per-request object.

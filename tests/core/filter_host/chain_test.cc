@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Requests through real filter modules: order, local replies, pause and resume on the worker
-// loop, the consumer switch, body buffering, the two plugins/ and a C++ filter that throws.
+// loop, the consumer switch, body buffering, an http_call that pauses the request, the two
+// plugins/ and a C++ filter that throws.
 #include "core/filter_host/chain.h"
 
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <uv.h>
 
+#include "core/filter_host/worker_host.h"
+#include "tests/core/filter_host/http_test_server.h"
 #include "tests/core/filter_host/test_support.h"
 
 namespace sluice::filter_host {
@@ -82,6 +86,10 @@ class Harness {
     chain.LoadLocalReply(&resp);
     return chain.RunResponseHeaders(true);
   }
+
+  uv_loop_t* loop() { return &loop_; }
+
+  WorkerHost& worker() { return *worker_; }
 
   http::HeaderMap req, resp;
   RequestView view;
@@ -163,6 +171,152 @@ plugins:
   CHECK(Values(h.req, "x-trace") == std::vector<std::string>{"good", "prio-c"});
   h.chain.RunLog();
   h.chain.End();
+}
+
+// The good.c fixture with {fetch: api}: a POST to the service "api" (the loopback server).
+class FetchHarness {
+ public:
+  explicit FetchHarness(const char* plugins)
+      : yaml_(With(plugins)), h(yaml_.c_str()), server(h.loop()) {
+    h.worker().SetServiceLookup([this](absl::string_view name, ServiceEndpoint* out) {
+      if (name != "api")
+        return false;
+      REQUIRE(net::ParseNumeric("127.0.0.1", server.port(), &out->address));
+      out->host_header = "api.internal";
+      return true;
+    });
+  }
+
+ private:
+  std::string yaml_;
+
+ public:
+  Harness h;
+  testing::HttpTestServer server;  // declared last: closed before the Harness runs the loop out
+};
+
+TEST_CASE("filter_host chain: a filter pauses on an http_call and resumes with its response",
+          "[filter_host][http_call]") {
+  FetchHarness f(R"yaml(
+plugins:
+- name: good
+  config: {fetch: api}
+- name: prio-c
+)yaml");
+  Harness& h = f.h;
+  h.Begin();
+  REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kPause);
+  CHECK(f.server.requests().empty());
+  h.RunUntilResumed();
+  CHECK(h.resumed[0] == Flow::kContinue);
+  CHECK(Values(h.req, "x-fetched") == std::vector<std::string>{"200 POST good hello text/plain"});
+  CHECK(Values(h.req, "x-trace") == std::vector<std::string>{"good", "prio-c"});
+  REQUIRE(f.server.requests().size() == 1);
+  CHECK(f.server.requests()[0] ==
+        "POST /fetch?from=good HTTP/1.1\r\nHost: api.internal\r\nContent-Length: 5\r\n"
+        "x-from: good\r\nConnection: close\r\n\r\nhello");
+  h.chain.RunLog();
+  h.chain.End();
+}
+
+TEST_CASE("filter_host chain: an http_call to an unknown service is answered by the filter",
+          "[filter_host][http_call]") {
+  FetchHarness f(R"yaml(
+plugins:
+- name: good
+  config: {fetch: elsewhere}
+)yaml");
+  Harness& h = f.h;
+  h.Begin();
+  REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kLocalReply);
+  CHECK(h.chain.local_reply_status() == 502);
+  CHECK(h.chain.local_reply_body() == "no such service");
+}
+
+TEST_CASE("filter_host chain: a request that ends during its http_call cancels it",
+          "[filter_host][http_call]") {
+  FetchHarness f(R"yaml(
+plugins:
+- name: good
+  config: {fetch: api}
+)yaml");
+  Harness& h = f.h;
+  h.Begin();
+  REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kPause);
+  h.chain.End();  // on_request_destroy cancels the call: its done never touches the request
+  for (int i = 0; i < 100; ++i) {
+    uv_run(h.loop(), UV_RUN_NOWAIT);
+    usleep(500);
+  }
+  CHECK(h.resumed.empty());
+  CHECK(f.server.requests().empty());  // cancelled before the request was written
+}
+
+TEST_CASE("filter_host chain: a C++ filter through sluice::HttpCall and the credential wrappers",
+          "[filter_host][http_call]") {
+  SECTION("the response reaches the member function, then the request resumes") {
+    FetchHarness f(R"yaml(
+plugins:
+- name: fetcher
+  config: {service: api, path: /ok}
+)yaml");
+    Harness& h = f.h;
+    h.Begin();
+    REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kPause);
+    h.RunUntilResumed();
+    CHECK(h.resumed[0] == Flow::kContinue);
+    CHECK(Values(h.req, "x-fetched") == std::vector<std::string>{"200 hello text/plain"});
+    CHECK(Values(h.req, "x-credential") == std::vector<std::string>{"cred-1"});
+    CHECK(Values(h.req, "x-credentials") == std::vector<std::string>{"[] refused"});
+    REQUIRE(f.server.requests().size() == 1);
+    CHECK(f.server.requests()[0] ==
+          "GET /ok HTTP/1.1\r\nHost: api.internal\r\naccept: text/plain\r\n"
+          "Connection: close\r\n\r\n");
+    h.chain.RunLog();
+    h.chain.End();
+  }
+  SECTION("a malformed response: the completion answers 502 while paused") {
+    FetchHarness f(R"yaml(
+plugins:
+- name: fetcher
+  config: {service: api, path: /garbage}
+)yaml");
+    Harness& h = f.h;
+    h.Begin();
+    REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kPause);
+    h.RunUntilResumed();
+    CHECK(h.resumed[0] == Flow::kLocalReply);
+    CHECK(h.chain.local_reply_status() == 502);
+    CHECK(h.chain.local_reply_body() == R"({"error":-8})");
+  }
+  SECTION("an unknown service: Start fails at once") {
+    FetchHarness f(R"yaml(
+plugins:
+- name: fetcher
+  config: {service: nope, path: /ok}
+)yaml");
+    Harness& h = f.h;
+    h.Begin();
+    REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kLocalReply);
+    CHECK(h.chain.local_reply_body() == R"({"error":-1})");
+  }
+  SECTION("a request that ends first: the HttpCall's destructor cancels") {
+    FetchHarness f(R"yaml(
+plugins:
+- name: fetcher
+  config: {service: api, path: /ok}
+)yaml");
+    Harness& h = f.h;
+    h.Begin();
+    REQUIRE(h.chain.RunRequestHeaders(true) == Flow::kPause);
+    h.chain.End();
+    for (int i = 0; i < 100; ++i) {
+      uv_run(h.loop(), UV_RUN_NOWAIT);
+      usleep(500);
+    }
+    CHECK(h.resumed.empty());
+    CHECK(f.server.requests().empty());  // cancelled before the request was written
+  }
 }
 
 TEST_CASE("filter_host chain: consumer_set brings in the consumer's plugins", "[filter_host]") {

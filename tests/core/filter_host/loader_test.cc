@@ -39,9 +39,9 @@ TEST_CASE("filter_host loader: a missing file lists the filters that are there",
   const std::string dir = FixturesDir();
   CHECK(LoadError(loader, "nope") ==
         "plugin 'nope': " + dir + "/nope.so not found; filters in " + dir +
-            ": auth.so, correlation-id.so, good.so, header-stamp.so, late.so, legacy-1-0.so, "
-            "major2.so, "
-            "misnamed.so, no-entry.so, prio-a.so, prio-b.so, prio-c.so, reject.so, thrower.so");
+            ": auth.so, correlation-id.so, fetcher.so, good.so, header-stamp.so, late.so, "
+            "legacy-1-0.so, major2.so, misnamed.so, no-entry.so, prio-a.so, prio-b.so, "
+            "prio-c.so, reject.so, thrower.so");
   // The failure is remembered, with the same message.
   CHECK(LoadError(loader, "nope").rfind("plugin 'nope': ", 0) == 0);
 
