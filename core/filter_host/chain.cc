@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/filter_host/chain.h"
 
+#include <algorithm>
 #include <new>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 #include "core/common/log.h"
@@ -118,6 +121,7 @@ void RequestChain::End() {
   reply_body_.clear();
   upstream_path_.reset();
   upstream_query_.reset();
+  upstream_method_.reset();
   arena_.Reset();
 }
 
@@ -692,6 +696,62 @@ sluice_status RequestChain::UpstreamSet(Slot* s, sluice_str value, bool path) {
   if (copy.size() != v.size())
     return SLUICE_ERR_NO_MEMORY;
   (path ? upstream_path_ : upstream_query_) = copy;
+  return SLUICE_OK;
+}
+
+sluice_status RequestChain::UpstreamMethodSet(Slot* s, sluice_str method) {
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
+  if (!MapWritable(SLUICE_MAP_REQUEST) || (in_hook_ != s && paused_ != s)) {
+    return SLUICE_ERR_WRONG_PHASE;
+  }
+  absl::string_view m = View(method);
+  // RFC 9110 token characters.
+  auto tchar = [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+  };
+  // HEAD is refused: its response has no body, which the client's method did not ask for.
+  if (m.empty() || m.size() > 32 || !std::all_of(m.begin(), m.end(), tchar) || m == "HEAD")
+    return SLUICE_ERR_INVALID;
+  absl::string_view copy = arena_.Copy(m);
+  if (copy.size() != m.size())
+    return SLUICE_ERR_NO_MEMORY;
+  upstream_method_ = copy;
+  return SLUICE_OK;
+}
+
+sluice_status RequestChain::UriCapture(Slot*, sluice_str name, sluice_str* out) {
+  if (!OnWorker())
+    return SLUICE_ERR_WRONG_THREAD;
+  if (out == nullptr)
+    return SLUICE_ERR_INVALID;
+  const router::MatchResult* m = view_ != nullptr ? view_->match : nullptr;
+  if (m == nullptr)
+    return SLUICE_ERR_NOT_FOUND;
+  absl::string_view n = View(name);
+  absl::string_view value;
+  bool found = false;
+  size_t index = 0;
+  if (n == "0") {
+    value = m->matched_prefix;
+    found = true;
+  } else if (absl::SimpleAtoi(n, &index)) {
+    found = index >= 1 && index <= m->captures.size();
+    if (found)
+      value = m->captures[index - 1].value;
+  } else {
+    for (const router::Capture& c : m->captures) {
+      if (!c.name.empty() && c.name == n) {
+        value = c.value;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found)
+    return SLUICE_ERR_NOT_FOUND;
+  *out = sluice_str{value.data(), value.size()};
   return SLUICE_OK;
 }
 

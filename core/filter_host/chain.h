@@ -75,6 +75,7 @@
 #include "core/filter_host/registry.h"
 #include "core/filter_host/worker_host.h"
 #include "core/http/header_map.h"
+#include "core/router/router.h"
 
 namespace sluice::filter_host {
 
@@ -102,6 +103,7 @@ struct RequestView {
   int64_t request_latency_ms = -1;
   const config::Route* route = nullptr;
   const config::Service* service = nullptr;
+  const router::MatchResult* match = nullptr;  // the route's captures (uri_capture_get)
 };
 
 // Outcome of a phase, for the proxy.
@@ -180,6 +182,8 @@ class RequestChain {
 
   std::optional<absl::string_view> upstream_query() const { return upstream_query_; }
 
+  std::optional<absl::string_view> upstream_method() const { return upstream_method_; }
+
   // The consumer index set by consumer_set, or -1.
   int consumer() const { return consumer_; }
 
@@ -195,6 +199,8 @@ class RequestChain {
   sluice_status HeaderWrite(Slot* s, sluice_header_map map, sluice_str name, sluice_str value,
                             int op);  // op: 0 set, 1 add, 2 remove
   sluice_status UpstreamSet(Slot* s, sluice_str value, bool path);
+  sluice_status UpstreamMethodSet(Slot* s, sluice_str method);
+  sluice_status UriCapture(Slot* s, sluice_str name, sluice_str* out);
   sluice_status BodyGet(Slot* s, sluice_str* out);
   sluice_status BodyReplace(Slot* s, sluice_str data);
   sluice_status LocalReply(Slot* s, int32_t status, const sluice_header* headers, size_t n,
@@ -264,6 +270,7 @@ class RequestChain {
 
   std::optional<absl::string_view> upstream_path_;
   std::optional<absl::string_view> upstream_query_;
+  std::optional<absl::string_view> upstream_method_;
 
   Arena arena_;
 };

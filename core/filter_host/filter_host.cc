@@ -154,6 +154,16 @@ sluice_status UpstreamQuerySet(sluice_request* req, sluice_str query) {
   return s->chain->UpstreamSet(s, query, false);
 }
 
+sluice_status UpstreamMethodSet(sluice_request* req, sluice_str method) {
+  SLUICE_SLOT_OR_RETURN(req);
+  return s->chain->UpstreamMethodSet(s, method);
+}
+
+sluice_status UriCaptureGet(sluice_request* req, sluice_str name, sluice_str* out) {
+  SLUICE_SLOT_OR_RETURN(req);
+  return s->chain->UriCapture(s, name, out);
+}
+
 sluice_status BodyGet(sluice_request* req, sluice_str* out) {
   SLUICE_SLOT_OR_RETURN(req);
   return s->chain->BodyGet(s, out);
@@ -316,6 +326,8 @@ FilterHost::FilterHost() {
   api_.header_remove = &HeaderRemove;
   api_.upstream_path_set = &UpstreamPathSet;
   api_.upstream_query_set = &UpstreamQuerySet;
+  api_.upstream_method_set = &UpstreamMethodSet;
+  api_.uri_capture_get = &UriCaptureGet;
   api_.body_get = &BodyGet;
   api_.body_replace = &BodyReplace;
   api_.send_local_reply = &SendLocalReply;

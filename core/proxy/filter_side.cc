@@ -67,6 +67,7 @@ bool Session::BeginFilters(int route, absl::string_view host) {
     v.route = &config.routes[route];
     if (ex->match.service >= 0)
       v.service = &config.services[ex->match.service];
+    v.match = &ex->match;
   }
   ex->chain.Begin(*wf, route, &ex->fview, &Session::OnFilterResume, this);
   return true;

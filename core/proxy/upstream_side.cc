@@ -40,7 +40,10 @@ void Session::BuildUpstreamHead() {
   Exchange* ex = ex_;
   std::string& out = ex->out;
   out.clear();
-  absl::StrAppend(&out, ex->log_method, " ", ex->up_path, " HTTP/1.1\r\n");
+  absl::string_view method = ex->log_method;
+  if (ex->filters && ex->chain.upstream_method().has_value())
+    method = *ex->chain.upstream_method();
+  absl::StrAppend(&out, method, " ", ex->up_path, " HTTP/1.1\r\n");
 
   absl::string_view client_host;
   absl::string_view prior_xff;

@@ -41,13 +41,7 @@ class SdkHeaderStore : public HeaderStore {
 }  // namespace
 
 Config RequestTransformer::ParseConfig(std::string_view json) {
-  Config c = request_transformer::ParseConfig(json);
-  if (c.http_method) {
-    throw sluice::ConfigError(
-        "config.http_method: not supported by this sluice (the filter ABI has no way to change "
-        "the upstream method)");
-  }
-  return c;
+  return request_transformer::ParseConfig(json);
 }
 
 RequestSnapshot RequestTransformer::Snapshot(const sluice::Request& req) const {
@@ -68,13 +62,25 @@ RequestSnapshot RequestTransformer::Snapshot(const sluice::Request& req) const {
     }
     headers.emplace_back(name, std::move(joined));
   }
-  return RequestSnapshot(std::move(headers), c.templates_read_query ? req.Query() : "");
+  std::vector<std::pair<std::string, std::optional<std::string>>> captures;
+  for (const std::string& key : c.template_captures) {
+    std::optional<std::string_view> v = req.UriCapture(key);
+    captures.emplace_back(key, v ? std::optional<std::string>(*v) : std::nullopt);
+  }
+  return RequestSnapshot(std::move(headers), c.templates_read_query ? req.Query() : "",
+                         std::move(captures));
 }
 
 sluice::Action RequestTransformer::OnRequestHeaders(sluice::Request& req) {
   const Config& c = config();
   // Templates read the request as it arrived, so take the values before anything changes.
   RequestSnapshot snapshot = Snapshot(req);
+
+  if (c.http_method && req.SetUpstreamMethod(*c.http_method) != SLUICE_OK) {
+    req.Log(sluice::LogLevel::kError, "cannot set the upstream method " + *c.http_method);
+    req.SendJson(500, kInternalError);
+    return sluice::Action::kStop;
+  }
 
   if (std::optional<std::string> path = TransformUri(c, snapshot)) {
     if (req.SetUpstreamPath(*path) != SLUICE_OK) {

@@ -48,11 +48,6 @@ void CompileTemplate(const Value& at, Entry* e) {
   std::optional<Template> t = Template::Parse(e->value, &error);
   if (!t)
     at.Fail("value '" + e->value + "' is not in supported format, error: " + error);
-  if (t->Uses(Template::Source::kUriCapture)) {
-    at.Fail("value '" + e->value +
-            "' reads uri_captures, which sluice cannot provide yet (the filter ABI does not "
-            "expose regex route captures)");
-  }
   if (t->dynamic())
     e->tmpl = std::move(*t);
 }
@@ -151,6 +146,7 @@ void Derive(Config* c) {
         if (!e.tmpl)
           continue;
         e.tmpl->CollectHeaders(&c->template_headers);
+        e.tmpl->CollectCaptures(&c->template_captures);
         c->templates_read_query =
             c->templates_read_query || e.tmpl->Uses(Template::Source::kQueryParam);
       }
@@ -158,6 +154,7 @@ void Derive(Config* c) {
   }
   if (c->uri_template) {
     c->uri_template->CollectHeaders(&c->template_headers);
+    c->uri_template->CollectCaptures(&c->template_captures);
     c->templates_read_query =
         c->templates_read_query || c->uri_template->Uses(Template::Source::kQueryParam);
   }
@@ -189,6 +186,9 @@ Config ParseConfig(std::string_view json) {
       upper = upper && ch >= 'A' && ch <= 'Z';
     if (!upper)
       m->Fail("invalid value: " + method);
+    // A HEAD answer has no body, which the client's own method did not ask for.
+    if (method == "HEAD")
+      m->Fail("HEAD is not supported: the client would get a response without its body");
     c.http_method = method;
   }
   c.remove = ParseLists(root, "remove", Rule::kRemoveName, Rule::kRemoveHeader, Rule::kRemoveName,

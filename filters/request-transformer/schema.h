@@ -43,7 +43,8 @@ struct Config {
   bool body_templates = false;  // some body value is a template (the body hook renders it)
   bool templates_read_headers = false;
   bool templates_read_query = false;
-  std::vector<std::string> template_headers;  // normalised names the templates read
+  std::vector<std::string> template_headers;   // normalised names the templates read
+  std::vector<std::string> template_captures;  // uri_captures names / numbers they read
 };
 
 // Parses the `config:` JSON text. Throws sluice::ConfigError("config.<path>: <what>").

@@ -247,6 +247,15 @@ void Template::CollectHeaders(std::vector<std::string>* names) const {
   }
 }
 
+void Template::CollectCaptures(std::vector<std::string>* keys) const {
+  for (const Part& p : parts_) {
+    for (const Term& t : p.terms) {
+      if (t.source == Source::kUriCapture)
+        keys->push_back(t.key);
+    }
+  }
+}
+
 std::string Template::Render(const TemplateSource& source) const {
   std::string out;
   for (const Part& p : parts_) {

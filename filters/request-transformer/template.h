@@ -56,6 +56,9 @@ class Template {
   // The header names the template reads (normalised as TemplateSource::Header expects).
   void CollectHeaders(std::vector<std::string>* names) const;
 
+  // The uri_captures keys (names or numbers) the template reads.
+  void CollectCaptures(std::vector<std::string>* keys) const;
+
   std::string Render(const TemplateSource& source) const;
 
   const std::vector<Part>& parts() const { return parts_; }

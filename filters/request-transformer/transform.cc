@@ -22,8 +22,9 @@ bool IsHex(char c) {
 }  // namespace
 
 RequestSnapshot::RequestSnapshot(
-    std::vector<std::pair<std::string, std::optional<std::string>>> headers, std::string_view query)
-    : headers_(std::move(headers)), query_(Args::Decode(query)) {}
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers, std::string_view query,
+    std::vector<std::pair<std::string, std::optional<std::string>>> captures)
+    : headers_(std::move(headers)), query_(Args::Decode(query)), captures_(std::move(captures)) {}
 
 std::optional<std::string> RequestSnapshot::Header(std::string_view name) const {
   for (const auto& [n, v] : headers_) {
@@ -40,7 +41,11 @@ std::optional<std::string> RequestSnapshot::QueryParam(std::string_view name) co
   return a->values[0] ? *a->values[0] : std::string("true");
 }
 
-std::optional<std::string> RequestSnapshot::UriCapture(std::string_view) const {
+std::optional<std::string> RequestSnapshot::UriCapture(std::string_view name) const {
+  for (const auto& [n, v] : captures_) {
+    if (n == name)
+      return v;
+  }
   return std::nullopt;
 }
 

@@ -33,18 +33,20 @@ class RequestSnapshot : public TemplateSource {
  public:
   // `headers`: the values of the header names the config's templates read (normalised
   // names; several fields of one name are joined with ", "). `query`: the raw query.
+  // `captures`: the uri_captures the templates read, by key.
   RequestSnapshot(std::vector<std::pair<std::string, std::optional<std::string>>> headers,
-                  std::string_view query);
+                  std::string_view query,
+                  std::vector<std::pair<std::string, std::optional<std::string>>> captures = {});
 
   std::optional<std::string> Header(std::string_view name) const override;
   // A flag renders as "true" and a repeated parameter as its first value.
   std::optional<std::string> QueryParam(std::string_view name) const override;
-  // Always nullopt: the SDK does not expose regex captures (the schema refuses them).
   std::optional<std::string> UriCapture(std::string_view name) const override;
 
  private:
   std::vector<std::pair<std::string, std::optional<std::string>>> headers_;
   Args query_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> captures_;
 };
 
 // The value of `entry` for this request: its template rendered, or its text.

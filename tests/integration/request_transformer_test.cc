@@ -186,6 +186,48 @@ TEST_CASE("request-transformer: a body over the buffer limit gets 413",
   CHECK(gw.echo.GetStats().requests == 0);
 }
 
+TEST_CASE("request-transformer: http_method and uri_captures templates",
+          "[integration][request-transformer]") {
+  EchoServer echo;
+  Sluice gw(Substitute(R"yaml(_format_version: "3.0"
+services:
+  - name: main
+    url: ${URL}
+    routes:
+      - name: users
+        paths: ["~/users/(?<id>\\d+)/(\\w+)$"]
+        plugins:
+          - name: request-transformer
+            config:
+              http_method: POST
+              replace:
+                uri: "/u/$(uri_captures.id)"
+              add:
+                headers: ["x-second:$(uri_captures[2])", "x-none:$(uri_captures.nope or 'n')"]
+)yaml",
+                       {{"URL", echo.url()}}));
+  const CurlResult r = Curl(gw.url("/users/42/orders?x=1"));
+  INFO(r.stderr_text << r.body);
+  REQUIRE(r.status == 200);
+  const nlohmann::json j = r.Json();
+  CHECK(j["method"] == "POST");
+  CHECK(j["path"] == "/u/42");
+  CHECK(j["query"] == "x=1");
+  CHECK(j["headers"]["x-second"] == "orders");
+  CHECK(j["headers"]["x-none"] == "n");
+  // The client's own method is what the access log and the response side see.
+  // A HEAD answer carries no body: the next response on the connection parses cleanly.
+  RawConn conn(gw.port());
+  REQUIRE(conn.Send(Request("HEAD", "/users/7/x")));
+  const Response head = conn.ReadResponse(true);
+  CHECK(head.status == 200);
+  REQUIRE(conn.Send(Request("GET", "/users/8/y")));
+  const Response next = conn.ReadResponse();
+  INFO(next.Describe());
+  CHECK(next.status == 200);
+  CHECK(next.Json()["path"] == "/u/8");
+}
+
 TEST_CASE("request-transformer: config errors point at the field",
           "[integration][request-transformer]") {
   const std::string bin = RequireEnv("SLUICE_BIN");
@@ -200,12 +242,10 @@ TEST_CASE("request-transformer: config errors point at the field",
       {"add: {querystring: [\"q\"]}", "10:42: config.add.querystring[0]: key 'q' has no value"},
       {"rename: {headers: [\"x-a:x b\"]}",
        "10:41: config.rename.headers[0]: 'x b' is not a valid header"},
-      {"http_method: POST",
-       "10:35: config.http_method: not supported by this sluice (the filter ABI has no way to "
-       "change the upstream method)"},
-      {"replace: {uri: \"/u/$(uri_captures.id)\"}",
-       "10:37: config.replace.uri: value '/u/$(uri_captures.id)' reads uri_captures, which "
-       "sluice cannot provide yet (the filter ABI does not expose regex route captures)"},
+      {"http_method: post", "10:35: config.http_method: invalid value: post"},
+      {"http_method: HEAD",
+       "10:35: config.http_method: HEAD is not supported: the client would get a response "
+       "without its body"},
   };
   for (const Case& c : cases) {
     INFO(c.config);

@@ -123,7 +123,7 @@ SLUICE_LAYOUT(sluice_filter_descriptor, on_response_headers, 120);
 SLUICE_LAYOUT(sluice_filter_descriptor, on_response_body, 128);
 SLUICE_LAYOUT(sluice_filter_descriptor, on_log, 136);
 
-SLUICE_SIZE(sluice_host_api, 336);
+SLUICE_SIZE(sluice_host_api, 352);
 SLUICE_LAYOUT(sluice_host_api, struct_size, 0);
 SLUICE_LAYOUT(sluice_host_api, abi_major, 4);
 SLUICE_LAYOUT(sluice_host_api, abi_minor, 6);
@@ -168,6 +168,8 @@ SLUICE_LAYOUT(sluice_host_api, tcp_close, 304);
 SLUICE_LAYOUT(sluice_host_api, credentials_get, 312);
 SLUICE_LAYOUT(sluice_host_api, credential_set, 320);
 SLUICE_LAYOUT(sluice_host_api, upstream_health_list, 328);
+SLUICE_LAYOUT(sluice_host_api, upstream_method_set, 336);
+SLUICE_LAYOUT(sluice_host_api, uri_capture_get, 344);
 
 SLUICE_SIZE(sluice_target_health, 72);
 SLUICE_LAYOUT(sluice_target_health, struct_size, 0);

@@ -750,6 +750,27 @@ typedef struct sluice_host_api {
    * Thread: any (for example a filter's timer, before exporting gauges).
    */
   sluice_status (*upstream_health_list)(sluice_target_health_fn fn, void* user_data);
+
+  /**
+   * Sets the method sent upstream (Kong's request-transformer http_method). The request line
+   * changes; headers and body stay as they are.
+   * @param method borrowed; copied. An RFC 9110 token, e.g. "POST".
+   * @return SLUICE_OK; SLUICE_ERR_INVALID for an empty or non-token method, or "HEAD" (a
+   *         bodiless answer the client did not ask for);
+   *         SLUICE_ERR_WRONG_PHASE as upstream_path_set.
+   * Phases: as upstream_path_set.
+   */
+  sluice_status (*upstream_method_set)(sluice_request* req, sluice_str method);
+
+  /**
+   * Reads a capture of the route's regex or template path (Kong's uri_captures): by group
+   * name, or by number ("1" is the first group; "0" the whole matched path).
+   * @param name borrowed.
+   * @param out on SLUICE_OK, a view valid for the request (empty when the group took no part).
+   * @return SLUICE_OK; SLUICE_ERR_NOT_FOUND when the route has no such capture.
+   * Phases: any of the request's hooks.
+   */
+  sluice_status (*uri_capture_get)(sluice_request* req, sluice_str name, sluice_str* out);
 } sluice_host_api;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -882,7 +903,8 @@ SLUICE_EXPORT const sluice_filter_descriptor* sluice_filter_module_v1(const slui
 /*
  * Changelog (append only):
  *   1.0  first stable ABI: descriptor with 11 hooks, host table with 36 callbacks.
- *   1.1  credentials_get, credential_set, upstream_health_list; SLUICE_INFO_CREDENTIAL_ID and
+ *   1.1  credentials_get, credential_set, upstream_health_list, upstream_method_set,
+ *        uri_capture_get; SLUICE_INFO_CREDENTIAL_ID and
  *        the byte and latency facts 104-108; sluice_target_health.
  */
 

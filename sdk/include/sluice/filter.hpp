@@ -328,6 +328,23 @@ class Request {
     return Host().upstream_query_set(req_, Str(query));
   }
 
+  // 1.1: the method sent upstream (NOT_FOUND from a 1.0 host).
+  sluice_status SetUpstreamMethod(std::string_view method) const noexcept {
+    if (!SLUICE_HOST_HAS(&Host(), upstream_method_set))
+      return SLUICE_ERR_NOT_FOUND;
+    return Host().upstream_method_set(req_, Str(method));
+  }
+
+  // 1.1: a capture of the route's regex or template path, by name or number ("1"); nullopt
+  // when the route has none of that key (or the host is 1.0).
+  std::optional<std::string_view> UriCapture(std::string_view name) const noexcept {
+    sluice_str out{};
+    if (!SLUICE_HOST_HAS(&Host(), uri_capture_get) ||
+        Host().uri_capture_get(req_, Str(name), &out) != SLUICE_OK)
+      return std::nullopt;
+    return View(out);
+  }
+
   // Body hooks: the bytes this hook is given, and their replacement.
   std::string_view Body() const noexcept {
     sluice_str out{};

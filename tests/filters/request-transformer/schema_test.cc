@@ -100,6 +100,9 @@ TEST_CASE("request-transformer schema: rejections name the field",
     CHECK(Error(R"({"http_method": ""})") == "config.http_method: invalid value: ");
     CHECK(Error(R"({"http_method": "GET "})") == "config.http_method: invalid value: GET ");
     CHECK(Error(R"({"http_method": 1})") == "config.http_method: expected a string");
+    CHECK(Error(R"({"http_method": "HEAD"})") ==
+          "config.http_method: HEAD is not supported: the client would get a response without "
+          "its body");
   }
 
   SECTION("remove") {
@@ -166,11 +169,10 @@ TEST_CASE("request-transformer schema: rejections name the field",
           0);
     CHECK(Error(R"j({"replace": {"uri": "/$(shared.x)"}})j")
               .find("config.replace.uri: value '/$(shared.x)' is not in supported format") == 0);
-    CHECK(Error(R"j({"append": {"body": ["b:$(uri_captures.id)"]}})j") ==
-          "config.append.body[0]: value '$(uri_captures.id)' reads uri_captures, which sluice "
-          "cannot provide yet (the filter ABI does not expose regex route captures)");
-    CHECK(Error(R"j({"replace": {"uri": "/u/$(uri_captures[1])"}})j")
-              .find("config.replace.uri: value '/u/$(uri_captures[1])' reads uri_captures") == 0);
+    // uri_captures are read through the host (uri_capture_get) and collected at config time.
+    const Config c = ParseConfig(
+        R"j({"append": {"body": ["b:$(uri_captures.id)"]}, "replace": {"uri": "/u/$(uri_captures[1])"}})j");
+    CHECK(c.template_captures == std::vector<std::string>{"id", "1"});
   }
 }
 
