@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared by bench/wrk/run.sh and bench/wrk/costs.sh (sourced, not run): packages, free loopback
-# ports, the nginx upstream, the three proxies under test (nginx, HAProxy, sluice), readiness
-# checks, memory readings, and cleanup of every process started, by PID, on any exit.
+# ports, the nginx upstream, the proxies under test (nginx, HAProxy, sluice, and sluice with
+# filters), readiness checks, memory readings, and cleanup of every process started, by PID, on
+# any exit.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+# Where the sluice rows with filters load them from: the build's first-party filters and the
+# benchmark-only no-op filters (bench/filters), both next to the binary by default.
+SLUICE_FILTERS_DIR=${SLUICE_FILTERS_DIR:-$(dirname "$SLUICE_BIN")/filters}
+SLUICE_BENCH_FILTERS_DIR=${SLUICE_BENCH_FILTERS_DIR:-$(dirname "$SLUICE_BIN")/bench/filters}
 # wrk, curl and the upstream share CLIENT_CPU; the proxy under test has PROXY_CPU to itself.
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
@@ -14,8 +19,14 @@ PROXY_CPU=${BENCH_PROXY_CPU:-1}
 PORT_BASE=${BENCH_PORT_BASE:-21300}
 # The upstream's fixed answer: 100 bytes of JSON, sent with Content-Length by nginx's `return`.
 UPSTREAM_BODY='{"id":42,"service":"sluice-bench","ok":true,"items":[1,2,3,4,5,6,7,8],"note":"fixed upstream body!"}'
+# sluice-noop: sluice with five filters that do nothing (the chain's own cost). sluice-plugins:
+# sluice with jwt (HS256), rate-limiting (local), cors, request-transformer and prometheus, and
+# a valid token on every request.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ALL_PROXIES=(nginx haproxy sluice)
+ALL_PROXIES=(nginx haproxy sluice sluice-noop sluice-plugins)
+# The jwt credential of the sluice-plugins config; requests carry a token signed with it.
+BENCH_JWT_KEY=bench-issuer
+BENCH_JWT_SECRET=bench-secret
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
@@ -30,7 +41,7 @@ ensure_pkgs() {
   local missing=() pair
   for pair in nginx:nginx-light haproxy:haproxy wrk:wrk valgrind:valgrind \
     callgrind_control:valgrind perf:linux-perf strace:strace cc:gcc curl:curl \
-    taskset:util-linux timeout:coreutils; do
+    taskset:util-linux timeout:coreutils openssl:openssl; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
@@ -214,10 +225,15 @@ proc_tree() {
 
 # ---- readiness ------------------------------------------------------------------------------
 
-# wait_ready PORT PID TIMEOUT_S: waits until GET / on PORT answers 200 with the upstream body.
-# Returns 1 with READY_ERR set when PID exits or TIMEOUT_S passes first.
+# wait_ready PORT PID TIMEOUT_S [HEADER...]: waits until GET / on PORT, sent with the HEADER
+# lines, answers 200 with the upstream body. Returns 1 with READY_ERR set when PID exits or
+# TIMEOUT_S passes first.
 wait_ready() {
-  local port=$1 pid=$2 timeout=$3 deadline code="" body
+  local port=$1 pid=$2 timeout=$3 deadline code="" body h hargs=()
+  shift 3
+  for h in "$@"; do
+    hargs+=(-H "$h")
+  done
   deadline=$((SECONDS + timeout))
   READY_ERR=""
   while [ $SECONDS -lt "$deadline" ]; do
@@ -229,7 +245,7 @@ wait_ready() {
       return 1
     fi
     local crc=0
-    code=$(curl -s --max-time 2 -o "$TMP/ready.body" -w '%{http_code}' \
+    code=$(curl -s --max-time 2 -o "$TMP/ready.body" -w '%{http_code}' "${hargs[@]}" \
       "http://127.0.0.1:$port/" 2>/dev/null) || crc=$?
     if [ "$code" = 200 ]; then
       body=$(cat "$TMP/ready.body")
@@ -357,9 +373,10 @@ backend bench
 EOF
 }
 
-# write_sluice_conf DIR UPSTREAM_PORT: the Kong declarative file for sluice.
+# write_sluice_conf DIR UPSTREAM_PORT [NAME]: the Kong declarative file for sluice (NAME sluice,
+# the default), sluice-noop or sluice-plugins.
 write_sluice_conf() {
-  local dir=$1 up=$2
+  local dir=$1 up=$2 name=${3:-sluice}
   mkdir -p "$dir"
   cat >"$dir/kong.yaml" <<EOF
 _format_version: "3.0"
@@ -370,6 +387,81 @@ services:
       - name: bench
         paths: ["/"]
 EOF
+  case $name in
+    sluice-noop)
+      cat >>"$dir/kong.yaml" <<EOF
+plugins:
+  - {name: noop-1}
+  - {name: noop-2}
+  - {name: noop-3}
+  - {name: noop-4}
+  - {name: noop-5}
+EOF
+      ;;
+    sluice-plugins)
+      # The rate limit is far above what one core can send, so it never refuses.
+      cat >>"$dir/kong.yaml" <<EOF
+    plugins:
+      - name: jwt
+        config: {claims_to_verify: [exp]}
+      - name: rate-limiting
+        config: {minute: 1000000000, policy: local}
+      - name: request-transformer
+        config:
+          remove: {headers: [Cookie]}
+          add: {headers: ["X-Gateway:sluice"]}
+consumers:
+  - username: bench
+    jwt_secrets:
+      - {key: $BENCH_JWT_KEY, algorithm: HS256, secret: $BENCH_JWT_SECRET}
+plugins:
+  - name: cors
+    config: {origins: ["http://localhost:3000"], credentials: true, max_age: 3600}
+  - name: prometheus
+    config: {status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true,
+             upstream_health_metrics: true}
+EOF
+      ;;
+  esac
+}
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+
+# jwt_hs256 ISS SECRET: a JWT signed with HMAC-SHA256 that expires in a day.
+jwt_hs256() {
+  local header payload signature
+  header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+  payload=$(printf '{"iss":"%s","sub":"bench","exp":%d}' "$1" $(($(date +%s) + 86400)) | b64url)
+  signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$2" -binary |
+    b64url)
+  printf '%s.%s.%s\n' "$header" "$payload" "$signature"
+}
+
+# request_headers NAME: sets REQ_HEADERS to the header lines every request to target NAME
+# carries (sluice-plugins: a valid token; everyone else: none).
+request_headers() {
+  REQ_HEADERS=()
+  if [ "$1" = sluice-plugins ]; then
+    [ -n "${BENCH_TOKEN:-}" ] || BENCH_TOKEN=$(jwt_hs256 "$BENCH_JWT_KEY" "$BENCH_JWT_SECRET")
+    REQ_HEADERS=("Authorization: Bearer $BENCH_TOKEN")
+  fi
+}
+
+# sluice_filters_dir: prints a directory (made once under TMP) with links to the first-party
+# filters and the no-op filters; returns 1 when a needed one is missing.
+sluice_filters_dir() {
+  local dir=$TMP/filters f
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    for f in "$SLUICE_FILTERS_DIR"/*.so "$SLUICE_BENCH_FILTERS_DIR"/*.so; do
+      [ -e "$f" ] && ln -sf "$f" "$dir/"
+    done
+  fi
+  for f in jwt rate-limiting cors request-transformer prometheus noop-1 noop-2 noop-3 noop-4 \
+    noop-5; do
+    [ -e "$dir/$f.so" ] || return 1
+  done
+  echo "$dir"
 }
 
 # ---- servers --------------------------------------------------------------------------------
@@ -409,20 +501,29 @@ start_proxy() {
       write_haproxy_conf "$dir" "$port" "$up" "$conns"
       spawn "$dir/out.log" "$PROXY_CPU" "${wrap[@]}" haproxy -db -f "$dir/haproxy.cfg"
       ;;
-    sluice)
+    sluice | sluice-noop | sluice-plugins)
       if [ ! -x "$SLUICE_BIN" ]; then
         PROXY_ERR="no executable at $SLUICE_BIN (set SLUICE_BIN or build the release preset)"
         return 1
       fi
-      write_sluice_conf "$dir" "$up"
+      local fargs=() fdir
+      if [ "$name" != sluice ]; then
+        if ! fdir=$(sluice_filters_dir); then
+          PROXY_ERR="filters missing from $SLUICE_FILTERS_DIR or $SLUICE_BENCH_FILTERS_DIR (build all targets)"
+          return 1
+        fi
+        fargs=(--filters-dir "$fdir")
+      fi
+      write_sluice_conf "$dir" "$up" "$name"
       spawn "$dir/out.log" "$PROXY_CPU" "${wrap[@]}" "$SLUICE_BIN" -c "$dir/kong.yaml" \
         --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$aport" --workers 1 \
-        --access-log off
+        --access-log off "${fargs[@]}"
       ;;
     *) die "unknown proxy $name" ;;
   esac
   PROXY_PID=$SPAWN_PID
-  if ! wait_ready "$port" "$PROXY_PID" "$timeout"; then
+  request_headers "$name"
+  if ! wait_ready "$port" "$PROXY_PID" "$timeout" "${REQ_HEADERS[@]}"; then
     PROXY_ERR=$READY_ERR
     local tail_
     tail_=$(last_lines "$errlog")

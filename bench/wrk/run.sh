@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# wrk against one nginx upstream, directly and through nginx, HAProxy and sluice, in interleaved
-# rounds on pinned CPUs; then the per-request costs (costs.sh). Prints a markdown report and
-# writes it to bench/results/<date>-wrk.md. See bench/README.md.
+# wrk against one nginx upstream, directly and through nginx, HAProxy, sluice, sluice with five
+# no-op filters and sluice with the five first-party filters, in interleaved rounds on pinned
+# CPUs; then the per-request costs (costs.sh). Prints a markdown report and writes it to
+# bench/results/<date>-wrk.md. See bench/README.md.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -12,7 +13,8 @@ DURATION=10
 CONNECTIONS=50
 THREADS=1
 WARMUP=2
-ONLY=direct,nginx,haproxy,sluice
+ALL_TARGETS=(direct nginx haproxy sluice sluice-noop sluice-plugins)
+ONLY=$(IFS=,; echo "${ALL_TARGETS[*]}")
 COSTS=1
 COSTS_ARGS=()
 REQUESTS=2000
@@ -27,13 +29,14 @@ usage: bench/wrk/run.sh [OPTIONS]      (./dev bench [OPTIONS] builds the release
   --connections C     wrk connections (default $CONNECTIONS)
   --threads T         wrk threads (default $THREADS)
   --warmup S          seconds of wrk per target before round 1, not counted; 0 for none ($WARMUP)
-  --only LIST         comma list from direct,nginx,haproxy,sluice (default all)
+  --only LIST         comma list from $(IFS=,; echo "${ALL_TARGETS[*]}") (default all)
   --requests K        costs: requests counted per proxy under callgrind and perf (default $REQUESTS)
   --idle N            costs: idle keep-alive connections for RSS per connection (default $IDLE)
   --no-costs          skip costs.sh (instructions, syscalls, idle RSS per request)
   --no-callgrind      costs without the instruction counts (the slowest part)
   --out FILE          report file (default bench/results/<date>-wrk.md)
-environment: SLUICE_BIN (default build/sluice), BENCH_CLIENT_CPU (0), BENCH_PROXY_CPU (1),
+environment: SLUICE_BIN (default build/sluice), SLUICE_FILTERS_DIR (its filters/),
+  SLUICE_BENCH_FILTERS_DIR (its bench/filters/), BENCH_CLIENT_CPU (0), BENCH_PROXY_CPU (1),
   BENCH_PORT_BASE (21300), BENCH_KEEP_TMP=1 keeps configs and logs
 USAGE
 }
@@ -61,11 +64,11 @@ while [ $# -gt 0 ]; do
 done
 
 TARGETS=()
-for t in direct nginx haproxy sluice; do
+for t in "${ALL_TARGETS[@]}"; do
   [[ ,$ONLY, == *,$t,* ]] && TARGETS+=("$t")
 done
 for t in ${ONLY//,/ }; do
-  [[ " direct nginx haproxy sluice " == *" $t "* ]] || die "--only: unknown target $t"
+  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die "--only: unknown target $t"
 done
 [ ${#TARGETS[@]} -gt 0 ] || die "--only selects nothing"
 PROXIES=()
@@ -90,10 +93,13 @@ fi
 
 # ---- servers ---------------------------------------------------------------------------------
 
-pick_ports 5
+pick_ports 9
 UP_PORT=${PORTS[0]}
-declare -A PORT=([direct]=$UP_PORT [nginx]=${PORTS[1]} [haproxy]=${PORTS[2]} [sluice]=${PORTS[3]})
-SLUICE_ADMIN_PORT=${PORTS[4]}
+declare -A PORT=([direct]=$UP_PORT [nginx]=${PORTS[1]} [haproxy]=${PORTS[2]} [sluice]=${PORTS[3]}
+  [sluice-noop]=${PORTS[4]} [sluice-plugins]=${PORTS[5]})
+# Each sluice has its own admin listener (nginx and HAProxy ignore theirs).
+declare -A ADMIN_PORT=([nginx]=${PORTS[6]} [haproxy]=${PORTS[6]} [sluice]=${PORTS[6]}
+  [sluice-noop]=${PORTS[7]} [sluice-plugins]=${PORTS[8]})
 declare -A PID=() FAILED=() BADWHY=()
 
 log "upstream nginx on 127.0.0.1:$UP_PORT (CPU $CLIENT_CPU)"
@@ -101,7 +107,7 @@ start_upstream "$UP_PORT"
 PID[direct]=$UPSTREAM_PID
 for p in "${PROXIES[@]}"; do
   log "$p on 127.0.0.1:${PORT[$p]} (CPU $PROXY_CPU)"
-  if start_proxy "$p" "${PORT[$p]}" "$SLUICE_ADMIN_PORT" "$UP_PORT" 1024; then
+  if start_proxy "$p" "${PORT[$p]}" "${ADMIN_PORT[$p]}" "$UP_PORT" 1024; then
     PID[$p]=$PROXY_PID
   else
     FAILED[$p]=$PROXY_ERR
@@ -113,10 +119,15 @@ done
 
 # run_wrk TARGET SECONDS LOGFILE: one wrk run pinned to CLIENT_CPU; the WRKSTAT line goes to
 # LOGFILE. Sets OTHER0 and OTHER1: the share (%) of CLIENT_CPU and PROXY_CPU that processes other
-# than wrk, the upstream and the proxy under test used meanwhile (builds, tests, steal), or "-".
+# than wrk, the upstream and the proxy under test used meanwhile (builds, tests, steal), or "-";
+# and PROXY_TICKS: the CPU time (user + system, clock ticks) the proxy used, or "-" for direct.
 run_wrk() {
-  local t=$1 secs=$2 logf=$3 c0 c1 u0 x0 c0b c1b u1 x1 w
+  local t=$1 secs=$2 logf=$3 c0 c1 u0 x0 c0b c1b u1 x1 w h hargs=()
   local up_pids proxy_pids=()
+  request_headers "$t"
+  for h in "${REQ_HEADERS[@]}"; do
+    hargs+=(-H "$h")
+  done
   # shellcheck disable=SC2207  # one word per PID
   up_pids=($(proc_tree "$UPSTREAM_PID"))
   # shellcheck disable=SC2207
@@ -125,14 +136,15 @@ run_wrk() {
   u0=$(proc_ticks "${up_pids[@]}") x0=$(proc_ticks "${proxy_pids[@]}")
   local TIMEFORMAT='%3U %3S'
   { time pin "$CLIENT_CPU" timeout -k 5 $((secs + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" \
-    -d"${secs}s" --latency -s "$BENCH_DIR/wrk/report.lua" "http://127.0.0.1:${PORT[$t]}/" \
-    >"$logf" 2>&1 || true; } 2>"$logf.time"
+    -d"${secs}s" --latency -s "$BENCH_DIR/wrk/report.lua" "${hargs[@]}" \
+    "http://127.0.0.1:${PORT[$t]}/" >"$logf" 2>&1 || true; } 2>"$logf.time"
   c0b=$(cpu_ticks "$CLIENT_CPU") c1b=$(cpu_ticks "$PROXY_CPU")
   u1=$(proc_ticks "${up_pids[@]}") x1=$(proc_ticks "${proxy_pids[@]}")
   # The file may also hold bash's notice of a background job that died meanwhile.
   w=$(awk -v hz="$(getconf CLK_TCK)" '$1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ {t = ($1 + $2) * hz}
     END {printf "%d", t}' "$logf.time")
-  OTHER0=- OTHER1=-
+  OTHER0=- OTHER1=- PROXY_TICKS=-
+  [ "$t" = direct ] || PROXY_TICKS=$((x1 - x0))
   if [ "$CLIENT_CPU" != "$PROXY_CPU" ] && [ "$(nproc)" -ge 2 ]; then
     read -r OTHER0 OTHER1 < <(awk -v a="$c0" -v b="$c0b" -v c="$c1" -v d="$c1b" \
       -v ours0=$((u1 - u0 + w)) -v ours1=$((x1 - x0)) 'BEGIN {
@@ -154,7 +166,7 @@ if [ "$WARMUP" -gt 0 ]; then
   done
 fi
 
-# round target state rps p50_us p99_us requests non2xx sockerr other0% other1%
+# round target state rps p50_us p99_us requests non2xx sockerr other0% other1% proxy_ticks
 RESULTS=$TMP/rounds.tsv
 : >"$RESULTS"
 ORDERS=()
@@ -167,7 +179,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   ORDERS+=("${order[*]}")
   for t in "${order[@]}"; do
     if [ -n "${FAILED[$t]:-}" ]; then
-      printf '%s\t%s\tfailed\t0\t0\t0\t0\t0\t0\t-\t-\n' "$r" "$t" >>"$RESULTS"
+      printf '%s\t%s\tfailed\t0\t0\t0\t0\t0\t0\t-\t-\t-\n' "$r" "$t" >>"$RESULTS"
       continue
     fi
     log "round $r/$ROUNDS: $t (${DURATION}s, -c$CONNECTIONS)"
@@ -206,8 +218,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
       [ -z "$out" ] || FAILED[$t]="${FAILED[$t]}; output: $out"
       warn "$t ${FAILED[$t]}"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$state" "$rps" "$p50" \
-      "$p99" "$reqs" "$non2xx" "$sockerr" "$OTHER0" "$OTHER1" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$state" "$rps" "$p50" \
+      "$p99" "$reqs" "$non2xx" "$sockerr" "$OTHER0" "$OTHER1" "$PROXY_TICKS" >>"$RESULTS"
   done
 done
 
@@ -235,11 +247,28 @@ stats() {
     print m, v[1], v[NR]}'
 }
 ms() { awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
+# same_round_ratio TARGET BASE: the median over rounds of TARGET's req/s / BASE's req/s in the
+# same round, with two decimals; "—" when BASE was not run or no round counted for both.
+same_round_ratio() {
+  local r
+  [[ " ${TARGETS[*]} " == *" $2 "* ]] || { echo "—"; return; }
+  read -r r _ _ < <(awk -F'\t' -v t="$1" -v b="$2" '
+    $3 == "ok" && $2 == b {n[$1] = $4}
+    $3 == "ok" && $2 == t {x[$1] = $4}
+    END {for (r in x) if (r in n) print x[r] / n[r]}' "$RESULTS" | stats)
+  if [ "$r" = - ]; then
+    echo "—"
+  else
+    awk -v x="$r" 'BEGIN {printf "%.2f", x}'
+  fi
+}
 int() { awk -v x="$1" 'BEGIN {printf "%.0f", x}'; }
 label() {
   case $1 in
     direct) echo "direct (no proxy)" ;;
     nginx) echo "nginx (master + worker)" ;;
+    sluice-noop) echo "sluice + 5 no-op filters" ;;
+    sluice-plugins) echo "sluice + jwt (HS256) + rate-limiting (local) + cors + request-transformer + prometheus" ;;
     *) echo "$1" ;;
   esac
 }
@@ -259,31 +288,31 @@ REPORT=$TMP/report.md
   echo "| upstream | nginx, 1 worker, \`return 200\` of a ${#UPSTREAM_BODY}-byte JSON body with Content-Length |"
   echo "| load average (1, 5, 15 min) | $LOADAVG at start, $LOADAVG_END at the end of the rounds |"
   echo
-  echo "| target | req/s (median) | min–max | p50 | p99 | vs nginx, same round | peak RSS | rounds |"
-  echo "|---|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| target | req/s (median) | min–max | p50 | p99 | vs nginx, same round | vs sluice, same round | proxy CPU / request | peak RSS | rounds |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   NOTES=()
   for t in "${TARGETS[@]}"; do
     read -r med lo hi < <(awk -F'\t' -v t="$t" '$2 == t && $3 == "ok" {print $4}' "$RESULTS" | stats)
     okn=$(awk -F'\t' -v t="$t" '$2 == t && $3 == "ok"' "$RESULTS" | wc -l)
     if [ "$med" = - ]; then
-      echo "| $(label "$t") | failed | | | | | | 0/$ROUNDS |"
+      echo "| $(label "$t") | failed | | | | | | | | 0/$ROUNDS |"
       NOTES+=("$t: ${FAILED[$t]:-no round counted; last bad one: ${BADWHY[$t]:-?}}")
       continue
     fi
     read -r p50 _ _ < <(awk -F'\t' -v t="$t" '$2 == t && $3 == "ok" {print $5}' "$RESULTS" | stats)
     read -r p99 _ _ < <(awk -F'\t' -v t="$t" '$2 == t && $3 == "ok" {print $6}' "$RESULTS" | stats)
     spread=$(awk -v m="$med" -v a="$lo" -v b="$hi" 'BEGIN {printf "%.0f–%.0f (±%.1f%%)", a, b, (b - a) / 2 / m * 100}')
-    ratio="—"
-    if [[ " ${TARGETS[*]} " == *" nginx "* ]]; then
-      read -r ratio _ _ < <(awk -F'\t' -v t="$t" '
-        $3 == "ok" && $2 == "nginx" {n[$1] = $4}
-        $3 == "ok" && $2 == t {x[$1] = $4}
-        END {for (r in x) if (r in n) print x[r] / n[r]}' "$RESULTS" | stats)
-      [ "$ratio" = - ] && ratio="—" || ratio=$(awk -v x="$ratio" 'BEGIN {printf "%.2f", x}')
-    fi
+    ratio=$(same_round_ratio "$t" nginx)
+    sratio=$(same_round_ratio "$t" sluice)
+    # CPU time the proxy itself used per answered request (median over rounds): unlike req/s, it
+    # hardly moves when other processes share the proxy's CPU.
+    cpu="—"
+    read -r cpu_us _ _ < <(awk -F'\t' -v t="$t" -v hz="$(getconf CLK_TCK)" '
+      $2 == t && $3 == "ok" && $12 != "-" && $7 > 0 {print $12 / hz * 1e6 / $7}' "$RESULTS" | stats)
+    [ "$cpu_us" = - ] || cpu=$(awk -v x="$cpu_us" 'BEGIN {printf "%.1f µs", x}')
     rss="—"
     [ -n "${HWM[$t]:-}" ] && rss=$(awk -v k="${HWM[$t]}" 'BEGIN {printf "%.1f MiB", k / 1024}')
-    echo "| $(label "$t") | $(int "$med") | $spread | $(ms "$p50") | $(ms "$p99") | $ratio | $rss | $okn/$ROUNDS |"
+    echo "| $(label "$t") | $(int "$med") | $spread | $(ms "$p50") | $(ms "$p99") | $ratio | $sratio | $cpu | $rss | $okn/$ROUNDS |"
     if [ -n "${FAILED[$t]:-}" ]; then
       NOTES+=("$t: ${FAILED[$t]}")
     elif [ -n "${BADWHY[$t]:-}" ]; then
