@@ -23,7 +23,9 @@ UPSTREAM_BODY='{"id":42,"service":"sluice-bench","ok":true,"items":[1,2,3,4,5,6,
 # sluice with jwt (HS256), rate-limiting (local), cors, request-transformer and prometheus, and
 # a valid token on every request.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ALL_PROXIES=(nginx haproxy sluice sluice-noop sluice-plugins)
+# sluice-rr3 / sluice-lc3: sluice balancing over three targets (the same upstream on three
+# loopback addresses) with round-robin / least-connections.
+ALL_PROXIES=(nginx haproxy sluice sluice-noop sluice-plugins sluice-rr3 sluice-lc3)
 # The jwt credential of the sluice-plugins config; requests carry a token signed with it.
 BENCH_JWT_KEY=bench-issuer
 BENCH_JWT_SECRET=bench-secret
@@ -297,6 +299,9 @@ http {
   default_type application/json;
   server {
     listen 127.0.0.1:$port backlog=4096;
+    # Two more addresses of one process: the targets of the sluice-rr3 / sluice-lc3 rows.
+    listen 127.0.0.2:$port backlog=4096;
+    listen 127.0.0.3:$port backlog=4096;
     location / { return 200 '$UPSTREAM_BODY'; }
   }
 }
@@ -374,10 +379,34 @@ EOF
 }
 
 # write_sluice_conf DIR UPSTREAM_PORT [NAME]: the Kong declarative file for sluice (NAME sluice,
-# the default), sluice-noop or sluice-plugins.
+# the default), sluice-noop, sluice-plugins, sluice-rr3 or sluice-lc3.
 write_sluice_conf() {
   local dir=$1 up=$2 name=${3:-sluice}
   mkdir -p "$dir"
+  case $name in
+    sluice-rr3 | sluice-lc3)
+      local algorithm=round-robin
+      [ "$name" = sluice-lc3 ] && algorithm=least-connections
+      cat >"$dir/kong.yaml" <<EOF
+_format_version: "3.0"
+services:
+  - name: bench
+    host: bench-pool
+    port: $up
+    routes:
+      - name: bench
+        paths: ["/"]
+upstreams:
+  - name: bench-pool
+    algorithm: $algorithm
+    targets:
+      - {target: "127.0.0.1:$up"}
+      - {target: "127.0.0.2:$up"}
+      - {target: "127.0.0.3:$up"}
+EOF
+      return
+      ;;
+  esac
   cat >"$dir/kong.yaml" <<EOF
 _format_version: "3.0"
 services:
@@ -501,13 +530,13 @@ start_proxy() {
       write_haproxy_conf "$dir" "$port" "$up" "$conns"
       spawn "$dir/out.log" "$PROXY_CPU" "${wrap[@]}" haproxy -db -f "$dir/haproxy.cfg"
       ;;
-    sluice | sluice-noop | sluice-plugins)
+    sluice | sluice-noop | sluice-plugins | sluice-rr3 | sluice-lc3)
       if [ ! -x "$SLUICE_BIN" ]; then
         PROXY_ERR="no executable at $SLUICE_BIN (set SLUICE_BIN or build the release preset)"
         return 1
       fi
       local fargs=() fdir
-      if [ "$name" != sluice ]; then
+      if [ "$name" = sluice-noop ] || [ "$name" = sluice-plugins ]; then
         if ! fdir=$(sluice_filters_dir); then
           PROXY_ERR="filters missing from $SLUICE_FILTERS_DIR or $SLUICE_BENCH_FILTERS_DIR (build all targets)"
           return 1

@@ -13,7 +13,7 @@ DURATION=10
 CONNECTIONS=50
 THREADS=1
 WARMUP=2
-ALL_TARGETS=(direct nginx haproxy sluice sluice-noop sluice-plugins)
+ALL_TARGETS=(direct nginx haproxy sluice sluice-noop sluice-plugins sluice-rr3 sluice-lc3)
 ONLY=$(IFS=,; echo "${ALL_TARGETS[*]}")
 COSTS=1
 COSTS_ARGS=()
@@ -93,13 +93,15 @@ fi
 
 # ---- servers ---------------------------------------------------------------------------------
 
-pick_ports 9
+pick_ports 13
 UP_PORT=${PORTS[0]}
 declare -A PORT=([direct]=$UP_PORT [nginx]=${PORTS[1]} [haproxy]=${PORTS[2]} [sluice]=${PORTS[3]}
-  [sluice-noop]=${PORTS[4]} [sluice-plugins]=${PORTS[5]})
+  [sluice-noop]=${PORTS[4]} [sluice-plugins]=${PORTS[5]} [sluice-rr3]=${PORTS[9]}
+  [sluice-lc3]=${PORTS[10]})
 # Each sluice has its own admin listener (nginx and HAProxy ignore theirs).
 declare -A ADMIN_PORT=([nginx]=${PORTS[6]} [haproxy]=${PORTS[6]} [sluice]=${PORTS[6]}
-  [sluice-noop]=${PORTS[7]} [sluice-plugins]=${PORTS[8]})
+  [sluice-noop]=${PORTS[7]} [sluice-plugins]=${PORTS[8]} [sluice-rr3]=${PORTS[11]}
+  [sluice-lc3]=${PORTS[12]})
 declare -A PID=() FAILED=() BADWHY=()
 
 log "upstream nginx on 127.0.0.1:$UP_PORT (CPU $CLIENT_CPU)"
@@ -269,6 +271,8 @@ label() {
     nginx) echo "nginx (master + worker)" ;;
     sluice-noop) echo "sluice + 5 no-op filters" ;;
     sluice-plugins) echo "sluice + jwt (HS256) + rate-limiting (local) + cors + request-transformer + prometheus" ;;
+    sluice-rr3) echo "sluice balancing over 3 targets (round-robin)" ;;
+    sluice-lc3) echo "sluice balancing over 3 targets (least-connections)" ;;
     *) echo "$1" ;;
   esac
 }

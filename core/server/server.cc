@@ -328,6 +328,7 @@ class Server {
 int Run(const Options& options) { return Server(options).Run(); }
 
 int Validate(const Options& options) {
+  log::SetLevel(log::Level::kWarn);  // validate prints problems only, not "loaded filter" lines
   config::LoadResult loaded = config::LoadFile(options.config_path);
   if (!loaded.ok()) {
     PrintErrors(loaded.errors);

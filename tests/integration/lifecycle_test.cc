@@ -6,7 +6,6 @@
 #include <csignal>
 #include <filesystem>
 #include <netinet/in.h>
-#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -215,11 +214,7 @@ TEST_CASE("lifecycle: validate accepts every example config", "[integration][lif
     const Run run = RunSluice({"validate", "-c", file});
     INFO(file << "\nstdout: " << run.out << "\nstderr: " << run.err);
     CHECK(run.exit_code == 0);
-    // Loading the filters a file names logs "[info] loaded filter ..."; nothing worse may appear.
-    std::istringstream err(run.err);
-    for (std::string line; std::getline(err, line);) {
-      CHECK(line.find(" [info] ") != std::string::npos);
-    }
+    CHECK(run.err.empty());
   }
 }
 
