@@ -114,7 +114,10 @@ Outcome Authenticate(const Config& config, const std::vector<std::string>& token
       out.refusal = Refuse("Invalid key/secret");
       return out;
     }
-    verified = VerifyHmac(*cred.algorithm, *cred.secret, token.signing_input, token.signature);
+    // The key set up at config time; should OpenSSL have refused it then, try afresh as before.
+    verified =
+        cred.hmac ? VerifyHmac(cred.hmac, token.signing_input, token.signature)
+                  : VerifyHmac(*cred.algorithm, *cred.secret, token.signing_input, token.signature);
   } else {
     if (!cred.public_key) {
       out.refusal = Refuse("Invalid key/secret");

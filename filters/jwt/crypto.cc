@@ -6,10 +6,10 @@
 #include <vector>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/ec.h>
-#include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
 namespace sluice::filters::jwt {
@@ -37,6 +37,10 @@ const unsigned char* Bytes(std::string_view s) {
 
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
 };
 
 struct EcdsaSigFree {
@@ -128,18 +132,78 @@ std::string CheckKey(const Algorithm& alg, EVP_PKEY* key) {
   return "unsupported algorithm";
 }
 
-bool VerifyHmac(const Algorithm& alg, std::string_view secret, std::string_view input,
-                std::string_view signature) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  // HMAC() treats a NULL key as "no key"; an empty secret still needs a valid pointer.
+HmacKey PrepareHmac(const Algorithm& alg, std::string_view secret) {
+  if (alg.family != Family::kHmac || alg.digest == nullptr)
+    return nullptr;
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  if (mac == nullptr)
+    return nullptr;
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac));
+  EVP_MAC_free(mac);  // the context holds its own reference
+  if (!ctx)
+    return nullptr;
+  // EVP_MAC_init treats a NULL key as "keep the current key"; an empty secret still needs a
+  // valid pointer.
   static const unsigned char kEmpty = 0;
   const unsigned char* key = secret.empty() ? &kEmpty : Bytes(secret);
-  if (HMAC(alg.digest(), key, static_cast<int>(secret.size()), Bytes(input), input.size(), mac,
-           &mac_len) == nullptr) {
-    return false;
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                       const_cast<char*>(EVP_MD_get0_name(alg.digest())), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), key, secret.size(), params) != 1)
+    return nullptr;
+  return std::make_shared<const PreparedHmac>(ctx.release());
+}
+
+PreparedHmac::~PreparedHmac() {
+  for (Slot& slot : slots_)
+    EVP_MAC_CTX_free(slot.ctx);
+  EVP_MAC_CTX_free(ready_);
+}
+
+bool PreparedHmac::Verify(std::string_view input, std::string_view signature) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t mac_len = 0;
+  auto compute = [&](EVP_MAC_CTX* ctx) {
+    return EVP_MAC_update(ctx, Bytes(input), input.size()) == 1 &&
+           EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) == 1;
+  };
+  // Each thread starts at its own slot, so workers rarely meet on one flag.
+  static std::atomic<size_t> next_thread{0};
+  thread_local const size_t first = next_thread.fetch_add(1, std::memory_order_relaxed);
+  bool done = false;
+  bool ok = false;
+  for (size_t i = 0; i < kSlots && !done; ++i) {
+    Slot& slot = slots_[(first + i) % kSlots];
+    if (slot.busy.test_and_set(std::memory_order_acquire))
+      continue;
+    // A NULL key re-initialises from the stored key pads: no key set-up, no digest fetch.
+    if (slot.ctx != nullptr && EVP_MAC_init(slot.ctx, nullptr, 0, nullptr) != 1) {
+      EVP_MAC_CTX_free(slot.ctx);
+      slot.ctx = nullptr;
+    }
+    if (slot.ctx == nullptr)
+      slot.ctx = EVP_MAC_CTX_dup(ready_);  // reads ready_ only: safe beside other threads
+    if (slot.ctx != nullptr) {
+      ok = compute(slot.ctx);
+      done = true;
+    }
+    slot.busy.clear(std::memory_order_release);
   }
-  return signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
+  if (!done) {
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_dup(ready_));
+    ok = ctx && compute(ctx.get());
+  }
+  return ok && signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
+}
+
+bool VerifyHmac(const HmacKey& key, std::string_view input, std::string_view signature) {
+  return key && key->Verify(input, signature);
+}
+
+bool VerifyHmac(const Algorithm& alg, std::string_view secret, std::string_view input,
+                std::string_view signature) {
+  return VerifyHmac(PrepareHmac(alg, secret), input, signature);
 }
 
 bool VerifyWithKey(const Algorithm& alg, EVP_PKEY* key, std::string_view input,

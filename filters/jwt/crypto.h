@@ -3,6 +3,9 @@
 // through OpenSSL's EVP interface. No SDK calls: unit-tested on its own.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,7 +37,43 @@ PublicKey LoadPublicKey(std::string_view pem);
 // Empty when `key` can verify `alg`, else why not ("expected an RSA public key", ...).
 std::string CheckKey(const Algorithm& alg, EVP_PKEY* key);
 
-// True when `signature` is the HMAC of `input` under `secret` (constant-time comparison).
+// An HMAC key set up once per credential at config time (digest fetched, key pads computed).
+// Shared by all workers: verification never touches the set-up context itself, it takes one of a
+// few ready contexts, each held by at most one thread at a time (an atomic flag), and resets it
+// from the stored pads; when all are busy it works on a fresh EVP_MAC_CTX_dup.
+class PreparedHmac {
+ public:
+  explicit PreparedHmac(EVP_MAC_CTX* ready) noexcept : ready_(ready) {}  // takes ownership
+
+  ~PreparedHmac();
+  PreparedHmac(const PreparedHmac&) = delete;
+  PreparedHmac& operator=(const PreparedHmac&) = delete;
+
+  // True when `signature` is the HMAC of `input` (constant-time comparison). Any thread.
+  bool Verify(std::string_view input, std::string_view signature) const;
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic_flag busy;       // held while one thread uses ctx
+    EVP_MAC_CTX* ctx = nullptr;  // created by the first holder, then reset for each use
+  };
+
+  static constexpr size_t kSlots = 16;
+
+  EVP_MAC_CTX* ready_;
+  mutable std::array<Slot, kSlots> slots_{};
+};
+
+using HmacKey = std::shared_ptr<const PreparedHmac>;
+
+// The prepared context for `alg` (an HS* algorithm) and `secret`; nullptr when OpenSSL refuses.
+HmacKey PrepareHmac(const Algorithm& alg, std::string_view secret);
+
+// True when `signature` is the HMAC of `input` under `key` (constant-time comparison); false
+// for a null `key`.
+bool VerifyHmac(const HmacKey& key, std::string_view input, std::string_view signature);
+
+// The same with the key set up for this call only (tests, and a credential without a key).
 bool VerifyHmac(const Algorithm& alg, std::string_view secret, std::string_view input,
                 std::string_view signature);
 

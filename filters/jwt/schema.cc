@@ -129,8 +129,10 @@ void LoadCredentials(std::string_view credentials_json, Config* config) {
         else
           secret.clear();
       }
-      if (!secret.empty())
+      if (!secret.empty()) {
+        cred.hmac = PrepareHmac(*cred.algorithm, secret);
         cred.secret = std::move(secret);
+      }
     } else {
       std::string pem = text(j, "rsa_public_key");
       if (!pem.empty()) {

@@ -25,6 +25,7 @@ struct Credential {
   std::string key;
   const Algorithm* algorithm = nullptr;
   std::optional<std::string> secret;  // HS*: the HMAC key (base64-decoded when configured)
+  HmacKey hmac;                       // HS*: `secret` set up once for verifying; nullptr if none
   PublicKey public_key;               // other families; nullptr when none was given
   ConsumerRef consumer;
 };

@@ -159,10 +159,12 @@ TEST_CASE("jwt credentials: indexed by key with their consumer", "[filters][jwt]
   CHECK(hs.id == "id-k-hs");
   CHECK(hs.algorithm->name == "HS384");
   CHECK(hs.secret == "s3cr3t");
+  CHECK(hs.hmac != nullptr);  // the key is set up once here, not per request
   CHECK(hs.consumer.id == "c2");
   CHECK(hs.consumer.username.empty());
   CHECK(hs.consumer.custom_id == "cust-2");
   CHECK(c.credentials.at("k-rs").public_key != nullptr);
+  CHECK(c.credentials.at("k-rs").hmac == nullptr);
   CHECK(c.credentials.at("k-es").public_key != nullptr);
   CHECK(c.credentials.at("k-ed").algorithm->name == "EdDSA");
 }
@@ -178,6 +180,7 @@ TEST_CASE("jwt credentials: algorithm defaults to HS256, empty ones are unusable
   CHECK(c.credentials.size() == 3);
   CHECK(c.credentials.at("a").algorithm->name == "HS256");
   CHECK_FALSE(c.credentials.at("b").secret.has_value());
+  CHECK(c.credentials.at("b").hmac == nullptr);
   CHECK(c.credentials.at("e").public_key == nullptr);
 }
 

@@ -4,6 +4,8 @@
 #include "filters/jwt/token.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -92,6 +94,71 @@ TEST_CASE("jwt signatures: every HMAC algorithm verifies and rejects", "[filters
   CHECK_FALSE(VerifyHmac(alg, "secreT", input, sig));
   CHECK_FALSE(VerifyHmac(alg, "secret", input + "x", sig));
   CHECK_FALSE(VerifyHmac(alg, "secret", input, sig.substr(1)));
+}
+
+TEST_CASE("jwt base64url: every length and position decodes as the bitwise reference",
+          "[filters][jwt]") {
+  std::string bytes;
+  for (int n = 0; n < 70; ++n) {
+    const std::string enc = Base64UrlEncode(bytes);
+    CHECK(Base64UrlDecode(enc) == bytes);
+    if (enc.size() % 4 != 0)
+      CHECK(Base64UrlDecode(enc + std::string(4 - enc.size() % 4, '=')) == bytes);
+    for (size_t i = 0; i < enc.size(); ++i) {
+      std::string bad = enc;
+      bad[i] = '.';  // a bad character in a full quantum or in the tail
+      CHECK_FALSE(Base64UrlDecode(bad).has_value());
+    }
+    bytes.push_back(static_cast<char>(n * 37 + 11));
+  }
+  CHECK(Base64UrlDecode("Zh") == "f");  // unused low bits are ignored, as Kong's decoder does
+  CHECK(Base64UrlDecode("Zm9") == "fo");
+  CHECK(Base64UrlDecode("Zm9v\x80").has_value() == false);
+}
+
+TEST_CASE("jwt signatures: a prepared HMAC key verifies like the one-shot path", "[filters][jwt]") {
+  const char* name = GENERATE("HS256", "HS384", "HS512");
+  const Algorithm& alg = *FindAlgorithm(name);
+  const std::string input = SigningInput(R"({"alg":"x"})", R"({"iss":"a"})");
+  const std::string sig = Sign(name, input, nullptr, "secret");
+  const HmacKey key = PrepareHmac(alg, "secret");
+  REQUIRE(key);
+  for (int i = 0; i < 3; ++i) {  // the ready context is reset between uses
+    CHECK(VerifyHmac(key, input, sig));
+    CHECK_FALSE(VerifyHmac(key, input + "x", sig));
+    CHECK_FALSE(VerifyHmac(key, input, sig.substr(1)));
+    CHECK_FALSE(VerifyHmac(key, input, ""));
+  }
+  CHECK_FALSE(VerifyHmac(PrepareHmac(alg, "secreT"), input, sig));
+  CHECK_FALSE(VerifyHmac(HmacKey(), input, sig));
+  CHECK_FALSE(PrepareHmac(*FindAlgorithm("RS256"), "secret"));
+  // An empty key is a key, as with HMAC().
+  CHECK(VerifyHmac(PrepareHmac(alg, ""), input, Sign(name, input, nullptr, "")));
+}
+
+TEST_CASE("jwt signatures: one prepared HMAC key shared by more threads than ready contexts",
+          "[filters][jwt]") {
+  const Algorithm& alg = *FindAlgorithm("HS256");
+  const HmacKey key = PrepareHmac(alg, "shared-secret");
+  REQUIRE(key);
+  constexpr int kThreads = 24;
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string input =
+          SigningInput(R"({"alg":"HS256"})", R"({"iss":"t)" + std::to_string(t) + R"("})");
+      const std::string sig = Sign("HS256", input, nullptr, "shared-secret");
+      for (int i = 0; i < 300; ++i) {
+        if (!VerifyHmac(key, input, sig) || VerifyHmac(key, input + "x", sig))
+          ++failures[static_cast<size_t>(t)];
+      }
+    });
+  }
+  for (std::thread& th : threads)
+    th.join();
+  for (int f : failures)
+    CHECK(f == 0);
 }
 
 TEST_CASE("jwt signatures: every key algorithm verifies and rejects a tampered token",
