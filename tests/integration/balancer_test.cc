@@ -259,7 +259,8 @@ TEST_CASE("balancer: a target killed under load is ejected without client errors
   c.Start();
   REQUIRE(Eventually(Millis(10000),
                      [&] { return TargetEntry(gw, "pool", c.address())["health"] == "HEALTHY"; }));
-  CHECK(Spread(gw.port(), 30)["c"] == 10);
+  // Each worker's smooth round-robin state resumes where the pause left it: a third, +-1.
+  CHECK(std::abs(Spread(gw.port(), 30)["c"] - 10) <= 1);
 }
 
 TEST_CASE("balancer: every target down gives 503 at once", "[integration][balancer]") {

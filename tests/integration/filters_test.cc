@@ -79,7 +79,7 @@ TEST_CASE("filters: request and response hooks run in priority order", "[integra
   CHECK(All(r.headers, "x-trace") == "prio-b, good, prio-c");
 }
 
-TEST_CASE("filters: a local reply skips the upstream; every response hook sees it",
+TEST_CASE("filters: a local reply skips the upstream, every response hook sees it",
           "[integration][filters]") {
   EchoServer echo;
   Sluice gw(Config(echo, R"(plugins:

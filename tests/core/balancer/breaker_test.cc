@@ -124,7 +124,7 @@ TEST_CASE("breaker: an open target's traffic goes to the others", "[balancer]") 
   CHECK(HealthJson(*up)["data"][0]["circuit_breaker"] == "open");
 }
 
-TEST_CASE("breaker: disabled never opens; 4xx never counts", "[balancer]") {
+TEST_CASE("breaker: disabled never opens, 4xx never counts", "[balancer]") {
   Breaker b;
   BreakerConfig off;
   for (int k = 0; k < 100; ++k)

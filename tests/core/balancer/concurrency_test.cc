@@ -3,6 +3,8 @@
 // reading at the same time. Under TSan this must be silent (all shared state is atomic); here
 // it checks that the bookkeeping balances.
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -91,24 +93,38 @@ TEST_CASE("balancer: an address read while DNS rewrites it is never torn", "[bal
   REQUIRE(net::ParseNumeric("10.1.2.3", 80, &v4));
   REQUIRE(net::ParseNumeric("2001:db8::1", 8080, &v6));
   cell.Store(v4);
+  // The writer rewrites until the reader is done, and the reader goes on until it has seen 20000
+  // writes land during its reads (bounded by a deadline), so the two overlap however the
+  // scheduler runs them: on a loaded machine under ASan a fixed-count writer may finish before
+  // the reader's first load.
   std::atomic<bool> stop{false};
+  std::atomic<long> writes{0};
   std::thread writer([&] {
-    for (int k = 0; k < 20000; ++k)
+    for (int k = 0; !stop.load(std::memory_order_relaxed); ++k) {
       cell.Store(k % 2 ? v6 : v4);
-    stop.store(true);
+      writes.fetch_add(1, std::memory_order_relaxed);
+    }
   });
-  int reads = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (writes.load() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  const long writes_before = writes.load();
+  long reads = 0;
   bool torn = false;
-  while (!stop.load()) {
+  while ((reads < 20000 || writes.load() - writes_before < 20000) &&
+         std::chrono::steady_clock::now() < deadline) {
     net::Address got;
     REQUIRE(cell.Load(&got));
     const std::string s = got.ToString();
     torn |= s != "10.1.2.3:80" && s != "[2001:db8::1]:8080";
     ++reads;
   }
+  const long overlapped = writes.load() - writes_before;
+  stop.store(true);
   writer.join();
   CHECK_FALSE(torn);
-  CHECK(reads > 0);
+  CHECK(reads >= 20000);
+  CHECK(overlapped >= 20000);
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST_CASE("health: passive thresholds follow Kong's counters", "[balancer]") {
   }
 }
 
-TEST_CASE("health: a limit of 0 turns a counter off; successes heal", "[balancer]") {
+TEST_CASE("health: a limit of 0 turns a counter off, successes heal", "[balancer]") {
   HealthCell cell;
   Thresholds t;
   t.http_failures = 2;

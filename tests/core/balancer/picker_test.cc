@@ -237,7 +237,7 @@ TEST_CASE("balancer: pick returns none when every target is down", "[balancer]")
   }
 }
 
-TEST_CASE("balancer: healthchecks off ignores health; threshold fails the upstream", "[balancer]") {
+TEST_CASE("balancer: healthchecks off ignores health, threshold fails the upstream", "[balancer]") {
   auto cfg = MakeConfig("round-robin", {100, 100, 100, 100});
   SECTION("off") {
     auto up = Make(cfg);

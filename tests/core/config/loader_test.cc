@@ -184,7 +184,7 @@ TEST_CASE("config: ids are Kong's deterministic UUIDv5s", "[config]") {
   CHECK(again.config.plugins[3].id == c.plugins[3].id);
 }
 
-TEST_CASE("config: ids written in the file are kept; unnamed entities get positional ids",
+TEST_CASE("config: ids written in the file are kept, unnamed entities get positional ids",
           "[config]") {
   LoadResult r = Load(R"yaml(
 _format_version: "3.0"

@@ -134,7 +134,7 @@ plugins:
   CHECK(Values(h.req, "x-trace") == std::vector<std::string>{"legacy-1-0", "good"});
 }
 
-TEST_CASE("filter_host chain: a local reply skips later filters; all see the reply",
+TEST_CASE("filter_host chain: a local reply skips later filters, all see the reply",
           "[filter_host]") {
   std::string yaml = With(R"yaml(
 plugins:
