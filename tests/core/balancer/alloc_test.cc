@@ -8,37 +8,13 @@
 
 #include "core/balancer/picker.h"
 #include "tests/core/balancer/fixtures.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-// From <sanitizer/allocator_interface.h>, which Debian's g++ does not ship.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
-                                                                             size_t),
-                                                         void (*free_hook)(const volatile void*));
-#endif
-
-namespace {
-
-std::atomic<long> g_allocations{0};
-
-bool InstallCounter() {
-#if defined(__SANITIZE_ADDRESS__)
-  static const bool installed =
-      __sanitizer_install_malloc_and_free_hooks(
-          [](const volatile void*, size_t) { g_allocations.fetch_add(1); },
-          [](const volatile void*) {}) != 0;
-  return installed;
-#else
-  return false;
-#endif
-}
-
-}  // namespace
+#include "tests/support/alloc_counter.h"
 
 namespace sluice::balancer {
 namespace {
 
 TEST_CASE("balancer: Pick and Report do not allocate", "[balancer]") {
-  if (!InstallCounter()) {
+  if (!::sluice::alloc_count::Install()) {
     WARN("allocation counting needs an ASan build; skipped");
     return;
   }
@@ -62,10 +38,10 @@ TEST_CASE("balancer: Pick and Report do not allocate", "[balancer]") {
       return sel.index;
     };
     const int warm = round(-1);
-    const long before = g_allocations.load();
+    const long before = ::sluice::alloc_count::Count();
     for (int k = 0; k < 100; ++k)
       round(k % 2 ? warm : -1);
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(::sluice::alloc_count::Count() - before == 0);
   }
 }
 

@@ -15,31 +15,7 @@
 #include "core/filter_host/registry.h"
 #include "core/filter_host/worker_host.h"
 #include "tests/core/filter_host/test_support.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-// From <sanitizer/allocator_interface.h>, which Debian's g++ does not ship.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
-                                                                             size_t),
-                                                         void (*free_hook)(const volatile void*));
-#endif
-
-namespace {
-
-std::atomic<long> g_allocations{0};
-
-bool InstallCounter() {
-#if defined(__SANITIZE_ADDRESS__)
-  static const bool installed =
-      __sanitizer_install_malloc_and_free_hooks(
-          [](const volatile void*, size_t) { g_allocations.fetch_add(1); },
-          [](const volatile void*) {}) != 0;
-  return installed;
-#else
-  return false;
-#endif
-}
-
-}  // namespace
+#include "tests/support/alloc_counter.h"
 
 namespace sluice::filter_host {
 namespace {
@@ -61,7 +37,7 @@ plugins:
 
 TEST_CASE("filter_host chain: header-only filters allocate nothing per request once warm",
           "[filter_host]") {
-  if (!InstallCounter()) {
+  if (!::sluice::alloc_count::Install()) {
     WARN("allocation counting needs an ASan build; skipped");
     return;
   }
@@ -103,10 +79,10 @@ TEST_CASE("filter_host chain: header-only filters allocate nothing per request o
     for (int i = 0; i < 20; ++i)
       one_request();          // warm: the arena and header maps reach their steady size
     REQUIRE(req.size() > 2);  // the filters did write headers
-    const long before = g_allocations.load();
+    const long before = ::sluice::alloc_count::Count();
     for (int i = 0; i < 200; ++i)
       one_request();
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(::sluice::alloc_count::Count() - before == 0);
     filters.reset();
     worker.reset();
   }

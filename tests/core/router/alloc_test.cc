@@ -9,32 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/core/router/route_builder.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-// From <sanitizer/allocator_interface.h>, which Debian's g++ does not ship.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
-                                                                             size_t),
-                                                         void (*free_hook)(const volatile void*));
-#endif
-
-namespace {
-
-std::atomic<long> g_allocations{0};
-
-// Installs the counting hook once; false when this build cannot count.
-bool InstallCounter() {
-#if defined(__SANITIZE_ADDRESS__)
-  static const bool installed =
-      __sanitizer_install_malloc_and_free_hooks(
-          [](const volatile void*, size_t) { g_allocations.fetch_add(1); },
-          [](const volatile void*) {}) != 0;
-  return installed;
-#else
-  return false;
-#endif
-}
-
-}  // namespace
+#include "tests/support/alloc_counter.h"
 
 namespace sluice::router {
 namespace {
@@ -48,21 +23,21 @@ long AllocationsOfMatch(const Router& router, const Request& req) {
   MatchResult res;
   RequestView v = req.View();
   router.Match(v, &res);
-  long before = g_allocations.load();
+  long before = ::sluice::alloc_count::Count();
   router.Match(v, &res);
-  return g_allocations.load() - before;
+  return ::sluice::alloc_count::Count() - before;
 }
 
 TEST_CASE("router: Match does not allocate", "[router]") {
-  if (!InstallCounter()) {
+  if (!::sluice::alloc_count::Install()) {
     WARN("allocation counting needs an ASan build; skipped");
     return;
   }
   {
     // The counter itself works.
-    long before = g_allocations.load();
+    long before = ::sluice::alloc_count::Count();
     std::string big(1000, 'x');
-    CHECK(g_allocations.load() > before);
+    CHECK(::sluice::alloc_count::Count() > before);
     CHECK(big.size() == 1000);
   }
   Table t;
