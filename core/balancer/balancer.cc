@@ -4,9 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include <uv.h>
 
-#include "core/balancer/dns.h"
 #include "core/common/log.h"
 
 namespace sluice::balancer {
@@ -89,15 +87,11 @@ std::shared_ptr<Upstream> Upstream::Build(const config::Upstream& cfg, const Ups
     if (auto it = donors.find(t.target); it != donors.end() && it->second != nullptr) {
       t.state = std::move(it->second);  // moved out: a duplicate entry gets fresh state
     } else {
+      // A new hostname target starts unresolved: ResolveNewTargets (dns.h) looks it up
+      // before the config goes live, without blocking a loop.
       t.state = std::make_shared<TargetState>(t.target);
-      auto* resolve = opts.resolve != nullptr ? opts.resolve : ResolveNow;
-      int rc = t.numeric ? 0 : resolve(ct.host, ct.port, &addr);
-      if (rc == 0) {
+      if (t.numeric)
         t.state->address.Store(addr);
-      } else {
-        t.state->dns_error.store(rc, std::memory_order_relaxed);
-        log::Warn("upstream %s: resolve target %s: %s", cfg.name, t.target, uv_strerror(rc));
-      }
     }
     names.push_back(t.target);
     weights.push_back(t.weight);

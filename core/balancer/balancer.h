@@ -68,9 +68,6 @@ struct UpstreamOptions {
   BreakerConfig breaker;
   RetryBudgetConfig retry_budget;
   double latency_decay_ms = 10000;  // peak-EWMA time constant (Finagle's default)
-  // Resolves new hostname targets at Build; nullptr = ResolveNow (dns.h). Tests inject a
-  // failing one: a real lookup of a bogus name would leave the loopback.
-  int (*resolve)(const std::string& host, int port, net::Address* out) = nullptr;
 };
 
 // One configured target: immutable facts plus its shared live state.

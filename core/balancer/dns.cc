@@ -1,50 +1,103 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/balancer/dns.h"
 
-#include <cstring>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include <uv.h>
 
+#include "core/common/log.h"
+
 namespace sluice::balancer {
 
-bool FirstAddress(const addrinfo* res, int port, net::Address* out) {
-  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-      continue;
-    *out = net::Address();
-    std::memcpy(&out->storage, ai->ai_addr, ai->ai_addrlen);
-    out->len = ai->ai_addrlen;
-    const uint16_t p = htons(static_cast<uint16_t>(port));
-    if (ai->ai_family == AF_INET6) {
-      reinterpret_cast<sockaddr_in6*>(&out->storage)->sin6_port = p;
-    } else {
-      reinterpret_cast<sockaddr_in*>(&out->storage)->sin_port = p;
+uint64_t MonotonicMs() { return uv_hrtime() / 1000000; }
+
+uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const DnsPolicy& policy,
+                         absl::string_view upstream, absl::string_view target) {
+  if (r.status == 0) {
+    net::Address before;
+    const bool had = state.address.Load(&before);
+    if (!had || before.ToString() != r.address.ToString()) {
+      state.address.Store(r.address);
+      if (had) {
+        log::Info("upstream %s: target %s now resolves to %s (was %s)", upstream, target,
+                  r.address.ToString(), before.ToString());
+      }
     }
-    return true;
+    state.dns_error.store(0, std::memory_order_relaxed);
+    const uint64_t ttl_ms =
+        r.ttl_s == 0 ? policy.no_ttl_ms : std::max<uint64_t>(r.ttl_s * 1000ull, policy.min_ttl_ms);
+    state.dns_expires_ms.store(MonotonicMs() + ttl_ms, std::memory_order_relaxed);
+    return ttl_ms;
   }
-  return false;
+  if (!state.address.has_value())
+    state.dns_error.store(r.status, std::memory_order_relaxed);
+  log::Warn("upstream %s: resolve target %s: %s%s", upstream, target, uv_strerror(r.status),
+            state.address.has_value() ? " (keeping the last address)" : "");
+  const bool not_found = r.status == UV_EAI_NONAME || r.status == UV_EAI_NODATA;
+  return not_found ? policy.not_found_ms : policy.error_ms;
 }
 
-int ResolveNow(const std::string& host, int port, net::Address* out) {
-  if (net::ParseNumeric(host, port, out))
-    return 0;
-  // A private loop: libuv's synchronous getaddrinfo (no callback) still registers the request
-  // with a loop, and no other thread's loop may be touched from here.
-  uv_loop_t loop;
-  if (int rc = uv_loop_init(&loop); rc != 0)
-    return rc;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  uv_getaddrinfo_t req;
-  int rc = uv_getaddrinfo(&loop, &req, nullptr, host.c_str(), nullptr, &hints);
-  if (rc == 0) {
-    if (!FirstAddress(req.addrinfo, port, out))
-      rc = UV_EAI_NODATA;
-    uv_freeaddrinfo(req.addrinfo);
+namespace {
+
+// The lookups of one ResolveNewTargets call; frees itself after `done`.
+struct Batch {
+  struct Job {
+    Batch* batch;
+    TargetState* state;
+    const Upstream* up;
+    const TargetInfo* target;
+  };
+
+  std::shared_ptr<const Set> set;  // keeps every state and name alive
+  DnsPolicy policy;
+  absl::AnyInvocable<void(bool)> done;
+  std::vector<Job> jobs;  // never resized once lookups start: jobs are their owners
+  size_t pending = 0;
+  bool cancelled = false;
+
+  static void OnAnswer(void* owner, const net::Resolution& r) {
+    auto* job = static_cast<Job*>(owner);
+    Batch* b = job->batch;
+    if (r.status == UV_EAI_CANCELED) {
+      b->cancelled = true;
+    } else {
+      ApplyResolution(*job->state, r, b->policy, job->up->name(), job->target->target);
+    }
+    if (--b->pending == 0) {
+      b->done(!b->cancelled);
+      delete b;
+    }
   }
-  uv_loop_close(&loop);
-  return rc;
+};
+
+}  // namespace
+
+void ResolveNewTargets(net::Resolver* resolver, std::shared_ptr<const Set> set,
+                       const DnsPolicy& policy, absl::AnyInvocable<void(bool)> done) {
+  auto* b = new Batch();
+  b->set = std::move(set);
+  b->policy = policy;
+  b->done = std::move(done);
+  if (b->set != nullptr) {
+    for (size_t u = 0; u < b->set->size(); ++u) {
+      const Upstream& up = b->set->at(u);
+      for (size_t i = 0; i < up.size(); ++i) {
+        const TargetInfo& t = up.target(i);
+        if (!t.numeric && !t.state->address.has_value())
+          b->jobs.push_back({b, t.state.get(), &up, &t});
+      }
+    }
+  }
+  // One extra count so that answers arriving inside Resolve cannot finish the batch early.
+  b->pending = b->jobs.size() + 1;
+  for (Batch::Job& job : b->jobs)
+    resolver->Resolve(job.target->host, job.target->port, Batch::OnAnswer, &job);
+  if (--b->pending == 0) {
+    b->done(!b->cancelled);
+    delete b;
+  }
 }
 
 }  // namespace sluice::balancer

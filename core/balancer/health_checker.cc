@@ -24,26 +24,23 @@ struct HealthChecker::Entry {
   uint64_t next_probe = kNever;
   uint64_t next_dns = kNever;
   Probe* probe = nullptr;
-  DnsJob* dns = nullptr;
+  net::Resolver::Lookup* lookup = nullptr;
+  bool resolving = false;
 };
 
-// A lookup in libuv's thread pool. It outlives a detached entry (reload, stop): the target
-// state it writes to is kept alive by its own reference.
-struct HealthChecker::DnsJob {
-  uv_getaddrinfo_t req;
-  HealthChecker* checker = nullptr;
-  Entry* entry = nullptr;  // nullptr once detached
-  std::shared_ptr<TargetState> state;
-  std::string upstream;
-  std::string target;
-  int port = 0;
-};
-
-HealthChecker::HealthChecker(uv_loop_t* loop, CheckerOptions opts) : loop_(loop), opts_(opts) {
+HealthChecker::HealthChecker(uv_loop_t* loop, CheckerOptions opts)
+    : loop_(loop), opts_(std::move(opts)) {
   auto* t = new uv_timer_t;
   uv_timer_init(loop_, t);
   t->data = this;
   timer_.reset(t);
+  auto resolver = net::Resolver::Create(loop_, opts_.resolver);
+  if (resolver.ok()) {
+    resolver_ = std::move(resolver).value();
+  } else {
+    log::Error("health checker: %s; hostname targets will not be refreshed",
+               resolver.status().message());
+  }
 }
 
 HealthChecker::~HealthChecker() { Stop(); }
@@ -53,11 +50,7 @@ void HealthChecker::Stop() {
     return;
   stopped_ = true;
   ClearEntries();
-  for (DnsJob* job : dns_jobs_) {
-    job->checker = nullptr;
-    uv_cancel(reinterpret_cast<uv_req_t*>(&job->req));  // fails harmlessly once running
-  }
-  dns_jobs_.clear();
+  resolver_.reset();
   timer_.reset();
   set_.reset();
 }
@@ -66,8 +59,8 @@ void HealthChecker::ClearEntries() {
   for (auto& e : entries_) {
     if (e->probe != nullptr)
       e->probe->Cancel();
-    if (e->dns != nullptr)
-      e->dns->entry = nullptr;
+    if (e->lookup != nullptr)
+      net::Resolver::Cancel(e->lookup);
   }
   entries_.clear();
 }
@@ -104,9 +97,13 @@ void HealthChecker::Update(std::shared_ptr<const Set> set) {
             e->request.append("Connection: close\r\n\r\n");
           }
         }
-        if (!t.numeric) {
-          // Unresolved targets are retried at once; resolved ones after a full period.
-          e->next_dns = t.state->address.has_value() ? now + opts_.dns_refresh_ms : now;
+        if (!t.numeric && resolver_ != nullptr) {
+          // Unresolved targets are looked up at once; resolved ones when their records expire.
+          const uint64_t expires = t.state->dns_expires_ms.load(std::memory_order_relaxed);
+          const uint64_t mono = MonotonicMs();
+          e->next_dns = !t.state->address.has_value() ? now
+                        : expires > mono              ? now + (expires - mono)
+                                                      : now;
         }
         entries_.push_back(std::move(e));
       }
@@ -122,7 +119,7 @@ void HealthChecker::Schedule() {
   for (const auto& e : entries_) {
     if (e->probe == nullptr)
       next = std::min(next, e->next_probe);
-    if (e->dns == nullptr)
+    if (!e->resolving)
       next = std::min(next, e->next_dns);
   }
   if (next == kNever) {
@@ -140,7 +137,7 @@ void HealthChecker::Tick() {
   for (auto& e : entries_) {
     if (e->probe == nullptr && e->next_probe <= now)
       StartProbe(*e, now);
-    if (e->dns == nullptr && e->next_dns <= now)
+    if (!e->resolving && e->next_dns <= now)
       StartDns(*e);
   }
   Schedule();
@@ -188,57 +185,23 @@ void HealthChecker::OnProbeDone(void* owner, const ProbeResult& r) {
 
 void HealthChecker::StartDns(Entry& e) {
   const TargetInfo& t = e.up->target(e.index);
-  auto* job = new DnsJob();
-  job->checker = this;
-  job->entry = &e;
-  job->state = t.state;
-  job->upstream = e.up->name();
-  job->target = t.target;
-  job->port = t.port;
-  job->req.data = job;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
   e.next_dns = kNever;
-  int rc = uv_getaddrinfo(loop_, &job->req, OnDnsDone, t.host.c_str(), nullptr, &hints);
-  if (rc != 0) {
-    log::Warn("upstream %s: resolve target %s: %s", job->upstream, job->target, uv_strerror(rc));
-    delete job;
-    e.next_dns = uv_now(loop_) + opts_.dns_refresh_ms;
-    return;
-  }
-  e.dns = job;
-  dns_jobs_.insert(job);
+  e.resolving = true;
+  // An /etc/hosts answer completes inside Resolve, which then returns nullptr.
+  e.lookup = resolver_->Resolve(t.host, t.port, OnDnsDone, &e);
 }
 
-void HealthChecker::OnDnsDone(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-  std::unique_ptr<DnsJob> job(static_cast<DnsJob*>(req->data));
-  // libuv reports a cancelled lookup as UV_EAI_CANCELED.
-  if (status == UV_EAI_CANCELED || status == UV_ECANCELED) {
-    uv_freeaddrinfo(res);
-    return;
-  }
-  net::Address addr;
-  if (status == 0 && FirstAddress(res, job->port, &addr)) {
-    job->state->address.Store(addr);
-    job->state->dns_error.store(0, std::memory_order_relaxed);
-  } else {
-    const int rc = status != 0 ? status : UV_EAI_NODATA;
-    // Keep serving the last good address: a resolver hiccup should not take targets down.
-    if (!job->state->address.has_value())
-      job->state->dns_error.store(rc, std::memory_order_relaxed);
-    log::Warn("upstream %s: resolve target %s: %s", job->upstream, job->target, uv_strerror(rc));
-  }
-  uv_freeaddrinfo(res);
-  HealthChecker* checker = job->checker;
-  if (checker == nullptr)
-    return;
-  checker->dns_jobs_.erase(job.get());
-  if (Entry* e = job->entry) {
-    e->dns = nullptr;
-    e->next_dns = uv_now(checker->loop_) + checker->opts_.dns_refresh_ms;
-    checker->Schedule();
-  }
+void HealthChecker::OnDnsDone(void* owner, const net::Resolution& r) {
+  auto& e = *static_cast<Entry*>(owner);
+  e.lookup = nullptr;
+  e.resolving = false;
+  if (r.status == UV_EAI_CANCELED)
+    return;  // the checker is stopping
+  const TargetInfo& t = e.up->target(e.index);
+  const uint64_t wait_ms =
+      ApplyResolution(*t.state, r, e.checker->opts_.dns, e.up->name(), t.target);
+  e.next_dns = uv_now(e.checker->loop_) + wait_ms;
+  e.checker->Schedule();
 }
 
 // --- HealthCheckerThread -------------------------------------------------------------------

@@ -3,8 +3,8 @@
 // upstream whose healthchecks.active intervals are set (Kong: healthy targets every
 // healthy.interval, unhealthy ones every unhealthy.interval) and writes the verdict into the
 // shared TargetState, where every worker's picker sees it. Hostname targets are re-resolved
-// every dns_refresh_ms with uv_getaddrinfo (getaddrinfo reports no TTL, so the period is
-// fixed); a failed refresh keeps the last good address.
+// when their DNS records expire (c-ares, on this loop; rules in dns.h); a failed refresh keeps
+// the last good address.
 #pragma once
 
 #include <cstdint>
@@ -12,19 +12,20 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include <uv.h>
 
 #include "core/balancer/balancer.h"
+#include "core/balancer/dns.h"
 #include "core/balancer/probe.h"
 #include "core/loop/uv_ptr.h"
 
 namespace sluice::balancer {
 
 struct CheckerOptions {
-  uint64_t dns_refresh_ms = 30000;
+  net::ResolverOptions resolver;
+  DnsPolicy dns;
 };
 
 // Runs on one loop and must be used from that loop's thread only. Active types: "http" sends
@@ -44,19 +45,18 @@ class HealthChecker {
   void Update(std::shared_ptr<const Set> set);
 
   // Cancels probes and DNS lookups and closes the timer. Run the loop afterwards so the
-  // handles finish closing; a lookup already running holds the loop until it returns.
+  // handles finish closing.
   void Stop();
 
  private:
   struct Entry;
-  struct DnsJob;
 
   void Schedule();
   void Tick();
   void StartProbe(Entry& e, uint64_t now);
   void StartDns(Entry& e);
   static void OnProbeDone(void* owner, const ProbeResult& r);
-  static void OnDnsDone(uv_getaddrinfo_t* req, int status, addrinfo* res);
+  static void OnDnsDone(void* owner, const net::Resolution& r);
   void ClearEntries();
 
   uv_loop_t* loop_;
@@ -64,7 +64,7 @@ class HealthChecker {
   loop::UvPtr<uv_timer_t> timer_;
   std::shared_ptr<const Set> set_;  // keeps every Entry's Upstream alive
   std::vector<std::unique_ptr<Entry>> entries_;
-  absl::flat_hash_set<DnsJob*> dns_jobs_;
+  std::unique_ptr<net::Resolver> resolver_;  // nullptr: hostnames are not refreshed
   bool stopped_ = false;
 };
 

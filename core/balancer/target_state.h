@@ -85,7 +85,8 @@ struct TargetState {
   HealthCell health;
   Breaker breaker;
   AddressCell address;
-  std::atomic<int32_t> dns_error{0};  // 0, or the resolver's last error while unresolved
+  std::atomic<int32_t> dns_error{0};        // 0, or the resolver's last error while unresolved
+  std::atomic<uint64_t> dns_expires_ms{0};  // MonotonicMs (dns.h) when the address expires
   std::atomic<Reason> reason{Reason::kNone};
   std::atomic<int32_t> reason_detail{0};
   std::atomic<uint64_t> became_unhealthy{0};  // transitions, for metrics

@@ -12,6 +12,7 @@ const char kUsage[] =
     "              [--filters-dir DIR] [--access-log PATH|-|off]\n"
     "              [--log-level debug|info|warn|error]\n"
     "              [--client-max-body-size BYTES] [--client-header-timeout MS]\n"
+    "              [--dns-resolver IP[:PORT][,...]]\n"
     "       sluice validate -c FILE\n"
     "       sluice --version | --help\n"
     "\n"
@@ -26,6 +27,7 @@ const char kUsage[] =
     "                        largest request body; 413 beyond (default 0: unlimited)\n"
     "  --client-header-timeout MS\n"
     "                        time a client has to send a request head; 408 beyond (60000)\n"
+    "  --dns-resolver LIST   name servers for hostname targets (default: /etc/resolv.conf)\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the config.\n";
 
@@ -95,6 +97,10 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         return absl::InvalidArgumentError(absl::StrCat(
             "--client-header-timeout: expected milliseconds greater than 0, got '", *v, "'"));
       }
+    } else if (a == "--dns-resolver") {
+      if (!(v = value(a)).ok())
+        return v.status();
+      o.dns_resolver = *v;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "'"));
     }

@@ -22,6 +22,7 @@ struct Options {
   std::string log_level = "info";
   uint64_t client_max_body_size = 0;          // bytes; 0 = unlimited (Kong's default); 413 beyond
   uint64_t client_header_timeout_ms = 60000;  // 408 when a request head takes longer
+  std::string dns_resolver;  // Kong's dns_resolver: "IP[:PORT],..."; empty: /etc/resolv.conf
 };
 
 // Parses argv (without argv[0] handling beyond skipping it). Errors name the bad argument.

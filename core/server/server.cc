@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 
 #include "core/admin/admin_server.h"
+#include "core/balancer/dns.h"
 #include "core/balancer/health_checker.h"
 #include "core/balancer/health_report.h"
 #include "core/common/log.h"
@@ -22,6 +23,7 @@
 #include "core/config/uuid.h"
 #include "core/filter_host/filter_host.h"
 #include "core/filter_host/loader.h"
+#include "core/net/resolver.h"
 #include "core/proxy/snapshot.h"
 #include "core/server/status.h"
 #include "core/server/worker.h"
@@ -114,13 +116,27 @@ class Server {
       }
       listens.push_back(*spec);
     }
+    uv_loop_init(&loop_);
+    auto resolver = net::Resolver::Create(&loop_, ResolverOptions());
+    if (!resolver.ok()) {
+      std::fprintf(stderr, "--dns-resolver: %s\n",
+                   std::string(resolver.status().message()).c_str());
+      return CloseLoop(2);
+    }
+    resolver_ = std::move(resolver).value();
     snapshot_ = LoadSnapshot(options_.config_path, ++version_, filters_);
     if (snapshot_ == nullptr)
-      return 1;
-    auto checker = balancer::HealthCheckerThread::Start({});
+      return CloseLoop(1);
+    // Hostname targets are looked up before any traffic; the loop runs nothing else yet.
+    bool resolved = false;
+    balancer::ResolveNewTargets(resolver_.get(), snapshot_->balancers, dns_policy_,
+                                [&resolved](bool) { resolved = true; });
+    while (!resolved)
+      uv_run(&loop_, UV_RUN_ONCE);
+    auto checker = balancer::HealthCheckerThread::Start({ResolverOptions(), dns_policy_});
     if (!checker.ok()) {
       std::fprintf(stderr, "%s\n", std::string(checker.status().message()).c_str());
-      return 1;
+      return CloseLoop(1);
     }
     checker_ = std::move(checker).value();
     PublishBalancers();
@@ -134,7 +150,7 @@ class Server {
       log_fd = ::open(options_.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log_fd < 0) {
         std::fprintf(stderr, "--access-log %s: %s\n", options_.access_log.c_str(), strerror(errno));
-        return 1;
+        return CloseLoop(1);
       }
     }
 
@@ -148,11 +164,10 @@ class Server {
         std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
         workers_.pop_back();
         StopWorkers();
-        return 1;
+        return CloseLoop(1);
       }
     }
 
-    uv_loop_init(&loop_);
     if (options_.admin_listen != "off") {
       auto spec = net::ParseListen(options_.admin_listen);
       admin_ = std::make_unique<admin::AdminServer>(
@@ -163,10 +178,8 @@ class Server {
       if (!st.ok()) {
         std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
         admin_.reset();
-        uv_run(&loop_, UV_RUN_NOWAIT);
         StopWorkers();
-        uv_loop_close(&loop_);
-        return 1;
+        return CloseLoop(1);
       }
     }
     for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
@@ -190,8 +203,7 @@ class Server {
     checker_.reset();  // after the workers: their last reports are in
     filters_.host.SetHealthLister(nullptr);
     retired_.clear();  // the workers are gone: the main thread holds the last references
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
+    CloseLoop(0);
     if (log_fd > STDERR_FILENO)
       ::close(log_fd);
     log::Info("stopped");
@@ -205,6 +217,8 @@ class Server {
       return;
     }
     log::Info("signal %d: draining", signum);
+    draining_ = true;
+    resolver_.reset();  // a reload still waiting for DNS is dropped
     for (auto& w : workers_)
       w->Drain();
     // The workers finish in-flight requests on their own; the main loop just stops.
@@ -223,12 +237,26 @@ class Server {
     std::erase_if(retired_, [](const auto& snap) { return snap.use_count() == 1; });
   }
 
+  // A new config goes live once its new hostname targets have answered (or failed), so no
+  // request meets an unresolved target; the admin loop keeps serving meanwhile.
   void Reload() {
+    if (resolver_ == nullptr)
+      return;  // draining
     auto snap = LoadSnapshot(options_.config_path, version_ + 1, filters_, snapshot_.get());
     if (snap == nullptr) {
       log::Error("reload of %s failed; the running config stays", options_.config_path);
       return;
     }
+    const uint64_t attempt = ++reload_attempt_;
+    balancer::ResolveNewTargets(resolver_.get(), snap->balancers, dns_policy_,
+                                [this, snap, attempt](bool live) mutable {
+                                  // A later SIGHUP or a shutdown overtook this one.
+                                  if (live && attempt == reload_attempt_ && !draining_)
+                                    Publish(std::move(snap));
+                                });
+  }
+
+  void Publish(std::shared_ptr<const proxy::Snapshot> snap) {
     ++version_;
     retired_.push_back(std::move(snapshot_));
     snapshot_ = snap;
@@ -236,6 +264,20 @@ class Server {
       w->Publish(snap);
     PublishBalancers();
     log::Info("config version %d loaded from %s", version_, options_.config_path);
+  }
+
+  net::ResolverOptions ResolverOptions() const {
+    net::ResolverOptions o;
+    o.servers = options_.dns_resolver;
+    return o;
+  }
+
+  // Closes every handle left on the main loop, then the loop; returns `rc`.
+  int CloseLoop(int rc) {
+    resolver_.reset();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    return rc;
   }
 
   // Hands the current balancers to the health checker and to upstream_health_list readers.
@@ -318,6 +360,10 @@ class Server {
   uv_timer_t retire_timer_;
   std::vector<std::shared_ptr<const proxy::Snapshot>> retired_;
   std::unique_ptr<balancer::HealthCheckerThread> checker_;
+  std::unique_ptr<net::Resolver> resolver_;  // main loop: first lookups of new targets
+  balancer::DnsPolicy dns_policy_;
+  uint64_t reload_attempt_ = 0;
+  bool draining_ = false;
   absl::Mutex balancers_mu_;
   std::shared_ptr<const balancer::Set> balancers_ ABSL_GUARDED_BY(balancers_mu_);
   std::string node_id_ = NodeId();

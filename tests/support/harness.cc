@@ -416,12 +416,13 @@ size_t FirstPatternMismatch(std::string_view body, uint64_t offset) {
   return std::string_view::npos;
 }
 
-EchoServer::EchoServer(std::string name) : name_(std::move(name)) {
+EchoServer::EchoServer(std::string name, std::string host, int port)
+    : name_(std::move(name)), host_(std::move(host)) {
   const std::string bin = RequireEnv("SLUICE_ECHO_BIN");
   std::string last_error;
   // A free port can be taken by someone else before the child binds it: retry on another.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = FreePort();
+  for (int attempt = 0; attempt < (port == 0 ? 3 : 1); ++attempt) {
+    port_ = port != 0 ? port : FreePort();
     process_.emplace(Process::Spawn({bin, "--listen", address(), "--name", name_}));
     // Waiting for the "listening on" line, not probing the port, keeps /__stats exact.
     const std::string ready = "listening on " + address();
@@ -442,7 +443,7 @@ EchoServer::EchoServer(std::string name) : name_(std::move(name)) {
   throw Error("sluice-echo " + name_ + " did not start on " + address() + ": " + last_error);
 }
 
-std::string EchoServer::address() const { return "127.0.0.1:" + std::to_string(port_); }
+std::string EchoServer::address() const { return host_ + ":" + std::to_string(port_); }
 
 std::string EchoServer::url() const { return "http://" + address(); }
 

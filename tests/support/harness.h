@@ -237,7 +237,8 @@ CurlResult Curl(Args&&... args) {
   return RunCurl(std::vector<std::string>{std::string(std::forward<Args>(args))...});
 }
 
-// sluice-echo ($SLUICE_ECHO_BIN) on 127.0.0.1 and a free port, ready when constructed.
+// sluice-echo ($SLUICE_ECHO_BIN) on `host` (a loopback address) and `port` (0: a free one),
+// ready when constructed. GetStats needs host 127.0.0.1.
 class EchoServer {
  public:
   struct Stats {
@@ -245,14 +246,14 @@ class EchoServer {
     uint64_t requests = 0;     // answered, /__stats excluded
   };
 
-  explicit EchoServer(std::string name = "echo");
+  explicit EchoServer(std::string name = "echo", std::string host = "127.0.0.1", int port = 0);
 
   int port() const { return port_; }
 
   const std::string& name() const { return name_; }
 
-  std::string address() const;  // "127.0.0.1:PORT"
-  std::string url() const;      // "http://127.0.0.1:PORT"
+  std::string address() const;  // "HOST:PORT"
+  std::string url() const;      // "http://HOST:PORT"
 
   Process& process() { return *process_; }
 
@@ -261,6 +262,7 @@ class EchoServer {
 
  private:
   std::string name_;
+  std::string host_;
   int port_ = 0;
   std::optional<Process> process_;
 };

@@ -10,10 +10,12 @@
 #include "core/balancer/health_report.h"
 #include "core/balancer/picker.h"
 #include "tests/support/harness.h"
+#include "tests/support/run_loop.h"
 
 namespace sluice::balancer {
 namespace {
 
+using sluice::testing::RunUntil;
 using Clock = std::chrono::steady_clock;
 
 config::Target Loopback(int port) {
@@ -44,22 +46,6 @@ std::shared_ptr<const Set> SetOf(const config::Upstream& u, const Set* previous 
   config::Config cfg;
   cfg.upstreams.push_back(u);
   return Set::Build(cfg, {opts}, previous);
-}
-
-// Runs `loop` until done() holds or `limit` passes; returns done(). A repeating guard timer
-// keeps UV_RUN_ONCE from blocking past the deadline.
-template <typename Done>
-bool RunUntil(uv_loop_t* loop, Done done, std::chrono::milliseconds limit) {
-  uv_timer_t guard;
-  uv_timer_init(loop, &guard);
-  uv_timer_start(
-      &guard, [](uv_timer_t*) {}, 50, 50);
-  const auto deadline = Clock::now() + limit;
-  while (!done() && Clock::now() < deadline)
-    uv_run(loop, UV_RUN_ONCE);
-  uv_close(reinterpret_cast<uv_handle_t*>(&guard), nullptr);
-  uv_run(loop, UV_RUN_NOWAIT);
-  return done();
 }
 
 // Stops the checker and requires the loop to wind down completely.
@@ -123,35 +109,6 @@ TEST_CASE("health checker: a slow answer counts as a timeout", "[balancer][check
   REQUIRE(RunUntil(
       &loop, [&] { return !up.state(0).health.healthy(); }, std::chrono::seconds(10)));
   CHECK(ReportHealth(up)[0].reason == "active check: 1 timeouts");
-  Finish(checker, &loop);
-}
-
-TEST_CASE("health checker: DNS refresh resolves a target that failed at load",
-          "[balancer][checker]") {
-  config::Upstream u;
-  u.name = "svc";
-  config::Target t;
-  t.host = "localhost";  // /etc/hosts: no query leaves the machine
-  t.port = 8000;
-  t.target = "localhost:8000";
-  u.targets.push_back(t);
-  UpstreamOptions opts;
-  opts.resolve = [](const std::string&, int, net::Address*) {
-    return static_cast<int>(UV_EAI_AGAIN);
-  };
-  auto set = SetOf(u, nullptr, opts);
-  const Upstream& up = set->at(0);
-  REQUIRE(ReportHealth(up)[0].health == Health::kDnsError);
-
-  uv_loop_t loop;
-  REQUIRE(uv_loop_init(&loop) == 0);
-  HealthChecker checker(&loop, {/*dns_refresh_ms=*/100});
-  checker.Update(set);
-  REQUIRE(RunUntil(
-      &loop, [&] { return up.state(0).address.has_value(); }, std::chrono::seconds(10)));
-  auto row = ReportHealth(up)[0];
-  CHECK(row.health == Health::kHealthchecksOff);
-  CHECK((row.address == "127.0.0.1:8000" || row.address == "[::1]:8000"));
   Finish(checker, &loop);
 }
 

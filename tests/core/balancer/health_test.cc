@@ -106,11 +106,9 @@ TEST_CASE("health: the admin report uses Kong's health names", "[balancer]") {
   named.port = 5432;
   named.target = "db.internal:5432";
   cfg.targets.push_back(named);
-  UpstreamOptions opts;
-  opts.resolve = [](const std::string&, int, net::Address*) {
-    return static_cast<int>(UV_EAI_NONAME);
-  };
-  auto up = Make(cfg, opts);
+  auto up = Make(cfg, {});
+  // What a failed lookup leaves behind (ApplyResolution, dns.h).
+  up->state(2).dns_error.store(UV_EAI_NONAME);
 
   auto json = HealthJson(*up);
   REQUIRE(json["data"].size() == 3);

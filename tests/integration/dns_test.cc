@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hostname targets through the real gateway, with --dns-resolver pointed at a DNS server on
+// the loopback: traffic follows a changed record once its TTL expires, startup and reload look
+// new names up before the config serves, and the admin API stays responsive meanwhile.
+#include <chrono>
+#include <csignal>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/dns_server.h"
+#include "tests/support/harness.h"
+
+namespace sluice::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kName[] = "api.sluice.test";
+
+// Routes /a to a numeric target and, when `with_b`, /b to the hostname target
+// api.sluice.test:PORT (upstream "named").
+std::string Config(const EchoServer& a, int named_port, bool with_b) {
+  std::string yaml = R"(_format_version: "3.0"
+services:
+  - name: a
+    url: http://)" + a.address() + R"(
+    routes:
+      - name: a
+        paths: ["/a"]
+)";
+  if (with_b) {
+    yaml += R"(  - name: b
+    host: named
+    port: 80
+    routes:
+      - name: b
+        paths: ["/b"]
+upstreams:
+  - name: named
+    targets:
+      - target: api.sluice.test:)" +
+            std::to_string(named_port) + "\n";
+  }
+  return yaml;
+}
+
+SluiceOptions WithResolver(const DnsServer& dns) {
+  SluiceOptions o;
+  o.extra_args = {"--dns-resolver", dns.address()};
+  return o;
+}
+
+// GET `path`; the echo's service name on a 200, else the status as text.
+std::string Who(int port, const std::string& path) {
+  RawConn conn(port);
+  if (!conn.Send(Request("GET", path)))
+    return "send failed";
+  Response r = conn.ReadResponse();
+  return r.status == 200 ? r.Json().value("service", "?") : std::to_string(r.status);
+}
+
+nlohmann::json Status(const Sluice& gw) {
+  return Curl("http://127.0.0.1:" + std::to_string(gw.admin_port()) + "/status").Json();
+}
+
+TEST_CASE("dns: traffic follows a changed record once its TTL expires", "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  EchoServer two("two", "127.0.0.2", one.port());  // same port, another loopback address
+  dns.Set(kName, "127.0.0.1", 1);
+  Sluice gw(Config(one, one.port(), true), WithResolver(dns));
+  CHECK(Who(gw.port(), "/b") == "one");
+
+  dns.Set(kName, "127.0.0.2", 1);
+  std::string last;
+  int errors = 0;
+  const auto deadline = Clock::now() + Millis(10000);
+  while (Clock::now() < deadline && (last = Who(gw.port(), "/b")) != "two") {
+    errors += last != "one";
+    std::this_thread::sleep_for(Millis(50));
+  }
+  CHECK(last == "two");
+  CHECK(errors == 0);  // the switch never failed a request
+  const nlohmann::json health =
+      Curl("http://127.0.0.1:" + std::to_string(gw.admin_port()) + "/upstreams/named/health")
+          .Json();
+  CHECK(health["data"][0]["address"] == "127.0.0.2:" + std::to_string(one.port()));
+}
+
+TEST_CASE("dns: startup looks hostname targets up before serving", "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  dns.Set(kName, "127.0.0.1", 60);
+  dns.SetDelay(Millis(800));
+  Sluice gw(Config(one, one.port(), true), WithResolver(dns));
+  CHECK(Who(gw.port(), "/b") == "one");  // never a 503 for a target still being looked up
+  CHECK(dns.Queries(kName) == 1);
+}
+
+TEST_CASE("dns: a reload goes live once its new names resolve, the admin API answers meanwhile",
+          "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  EchoServer two("two", "127.0.0.2", one.port());
+  dns.Set(kName, "127.0.0.2", 60);
+  Sluice gw(Config(one, one.port(), false), WithResolver(dns));
+  REQUIRE(Who(gw.port(), "/b") == "404");
+
+  dns.SetDelay(Millis(1500));
+  gw.dir().WriteFile("kong.yml", Config(one, one.port(), true));
+  const auto start = Clock::now();
+  gw.process().Signal(SIGHUP);
+  // While the lookup is pending: the admin API answers at once, the old config still serves.
+  const nlohmann::json during = Status(gw);
+  CHECK(Clock::now() - start < Millis(1000));
+  CHECK(during["config"]["version"] == 1);
+  CHECK(Who(gw.port(), "/a") == "one");
+
+  std::string last;
+  int unexpected = 0;
+  const auto deadline = Clock::now() + Millis(15000);
+  while (Clock::now() < deadline && (last = Who(gw.port(), "/b")) != "two") {
+    unexpected += last != "404";  // before the switch: the old config's 404, never a 503
+    std::this_thread::sleep_for(Millis(50));
+  }
+  CHECK(last == "two");
+  CHECK(unexpected == 0);
+  CHECK(Clock::now() - start >= Millis(1200));  // it waited for the answer
+  CHECK(Status(gw)["config"]["version"] == 2);
+}
+
+TEST_CASE("dns: a malformed --dns-resolver is refused at startup", "[integration][dns]") {
+  TempDir dir;
+  const std::string config = dir.WriteFile("kong.yml", "_format_version: \"3.0\"\n");
+  Process p = Process::Spawn({RequireEnv("SLUICE_BIN"), "-c", config, "--listen",
+                              "127.0.0.1:" + std::to_string(FreePort()), "--admin-listen", "off",
+                              "--dns-resolver", "not-an-address"});
+  CHECK(p.Wait(Millis(10000)) == 2);
+  CHECK(p.ReadStderr().find("--dns-resolver: 'not-an-address': expected IP[:PORT]") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::testing
