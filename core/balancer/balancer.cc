@@ -240,12 +240,47 @@ std::shared_ptr<const Set> Set::Build(const config::Config& cfg,
     set->by_name_.emplace(u.name, set->upstreams_.size());
     set->upstreams_.push_back(Upstream::Build(u, opts, prev));
   }
+  // A service whose host is a DNS name gets an upstream of its own with that one target, as
+  // Kong balances such a host over its DNS answer: the name is then resolved before the config
+  // serves and refreshed on its TTL like any target. No health checks, breaker or retry
+  // budget: a plain host behaves as before, only its address stays current.
+  for (const config::Service& s : cfg.services) {
+    net::Address numeric;
+    if (!s.enabled || set->by_name_.contains(s.host) || net::ParseNumeric(s.host, s.port, &numeric))
+      continue;
+    std::string key = absl::StrCat(s.host, ":", s.port);
+    if (set->implicit_.contains(key))
+      continue;
+    config::Upstream u;
+    u.name = key;
+    config::Target t;
+    t.host = s.host;
+    t.port = s.port;
+    t.target = key;
+    u.targets.push_back(std::move(t));
+    UpstreamOptions opts;
+    opts.retry_budget.enabled = false;
+    const Upstream* prev = nullptr;
+    if (previous != nullptr) {
+      if (int i = previous->ImplicitIndexOf(key); i >= 0)
+        prev = &previous->at(static_cast<size_t>(i));
+    }
+    auto up = Upstream::Build(u, opts, prev);
+    up->implicit_ = true;
+    set->implicit_.emplace(std::move(key), set->upstreams_.size());
+    set->upstreams_.push_back(std::move(up));
+  }
   return set;
 }
 
 int Set::IndexOf(absl::string_view name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? -1 : static_cast<int>(it->second);
+}
+
+int Set::ImplicitIndexOf(absl::string_view host_port) const {
+  auto it = implicit_.find(host_port);
+  return it == implicit_.end() ? -1 : static_cast<int>(it->second);
 }
 
 }  // namespace sluice::balancer

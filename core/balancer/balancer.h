@@ -105,13 +105,16 @@ struct Result {
 class Upstream {
  public:
   // Builds from config. `previous` (may be null) is the same-named upstream of the config in
-  // force: targets it also has keep their state. New hostname targets are resolved here with
-  // a blocking lookup (control plane only); a failure leaves the target DNS_ERROR until the
-  // health checker's refresh succeeds.
+  // force: targets it also has keep their state. New hostname targets start unresolved
+  // (DNS_ERROR); ResolveNewTargets (dns.h) looks them up before the config serves.
   static std::shared_ptr<Upstream> Build(const config::Upstream& cfg, const UpstreamOptions& opts,
                                          const Upstream* previous);
 
   const std::string& name() const { return name_; }
+
+  // Stands for a service whose host is a DNS name (see Set::Build): balanced and refreshed like
+  // any upstream, but not an `upstreams` entry, so not in admin reports or metrics.
+  bool implicit() const { return implicit_; }
 
   Algorithm algorithm() const { return algorithm_; }
 
@@ -160,12 +163,14 @@ class Upstream {
   void SetHealthy(size_t i, bool healthy) const;
 
  private:
+  friend class Set;  // marks implicit upstreams
   Upstream() = default;
 
   void HealthChanged(size_t i, int change, bool active, HealthEvent e, int detail) const;
   void BreakerChanged(size_t i, BreakerTransition t) const;
 
   std::string name_;
+  bool implicit_ = false;
   Algorithm algorithm_ = Algorithm::kRoundRobin;
   HealthPolicy policy_;
   UpstreamOptions options_;
@@ -189,8 +194,11 @@ class Set {
 
   const Upstream& at(size_t i) const { return *upstreams_[i]; }
 
-  // Index of the upstream called `name`, or -1.
+  // Index of the upstream called `name`, or -1. Implicit upstreams have no name here.
   int IndexOf(absl::string_view name) const;
+
+  // Index of the implicit upstream of service host `host_port` ("host:port"), or -1.
+  int ImplicitIndexOf(absl::string_view host_port) const;
 
   const Upstream* Find(absl::string_view name) const {
     int i = IndexOf(name);
@@ -200,6 +208,7 @@ class Set {
  private:
   std::vector<std::shared_ptr<Upstream>> upstreams_;
   absl::flat_hash_map<std::string, size_t> by_name_;
+  absl::flat_hash_map<std::string, size_t> implicit_;  // by "host:port"
 };
 
 }  // namespace sluice::balancer

@@ -109,11 +109,14 @@ nlohmann::json HealthJson(const Upstream& up) {
 }
 
 void AppendMetrics(const Set& set, std::string* out) {
-  if (set.size() == 0)
+  std::vector<std::vector<TargetReport>> reports;  // empty for implicit upstreams
+  bool any = false;
+  for (size_t u = 0; u < set.size(); ++u) {
+    reports.push_back(set.at(u).implicit() ? std::vector<TargetReport>() : ReportHealth(set.at(u)));
+    any = any || !set.at(u).implicit();
+  }
+  if (!any)
     return;
-  std::vector<std::vector<TargetReport>> reports;
-  for (size_t u = 0; u < set.size(); ++u)
-    reports.push_back(ReportHealth(set.at(u)));
   // One family at a time, as the text format requires.
   auto family = [&](absl::string_view name, absl::string_view type, absl::string_view help,
                     auto&& emit) {

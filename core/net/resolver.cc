@@ -102,8 +102,8 @@ absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(uv_loop_t* loop,
     if (int rc = ares_set_servers_ports_csv(r->channel_, options.servers.c_str());
         rc != ARES_SUCCESS) {
       return absl::InvalidArgumentError(absl::StrCat("'", options.servers,
-                                                      "': expected IP[:PORT] separated by commas (",
-                                                      ares_strerror(rc), ")"));
+                                                     "': expected IP[:PORT] separated by commas (",
+                                                     ares_strerror(rc), ")"));
     }
   }
   auto* t = new uv_timer_t;

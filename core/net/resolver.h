@@ -4,13 +4,13 @@
 // lookup never occupies a thread: c-ares' sockets are watched by the loop itself.
 #pragma once
 
+#include <ares.h>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include <ares.h>
 #include <uv.h>
 
 #include "core/loop/uv_ptr.h"
@@ -27,9 +27,9 @@ struct ResolverOptions {
 };
 
 struct Resolution {
-  int status = 0;          // 0, or a libuv error (UV_EAI_*), so uv_strerror names it
-  Address address;         // the first IPv4 address, else the first IPv6 one (Kong: A first)
-  uint32_t ttl_s = 0;      // the lowest TTL of the answer; 0 when none came (hosts file)
+  int status = 0;      // 0, or a libuv error (UV_EAI_*), so uv_strerror names it
+  Address address;     // the first IPv4 address, else the first IPv6 one (Kong: A first)
+  uint32_t ttl_s = 0;  // the lowest TTL of the answer; 0 when none came (hosts file)
 };
 
 class Resolver {

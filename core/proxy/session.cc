@@ -488,8 +488,12 @@ void Session::ForwardRequest() {
     return;
   }
   if (!PickTarget(-1)) {
-    // Kong's answer when every target is unhealthy, unresolved or behind an open breaker.
-    Reply(503, "failure to get a peer from the ring-balancer", ex->req_has_body);
+    // Kong's answers: a service host that does not resolve, or no target of an upstream that
+    // is healthy, resolved and not behind an open breaker.
+    Reply(503,
+          ex->service->dns_name ? "name resolution failed"
+                                : "failure to get a peer from the ring-balancer",
+          ex->req_has_body);
     return;
   }
   if (ex->filters && ex->chain.upstream_path().has_value()) {

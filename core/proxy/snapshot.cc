@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/proxy/snapshot.h"
 
-#include <netdb.h>
-#include <string.h>
-
 #include "absl/strings/str_cat.h"
 
 #include "core/common/log.h"
@@ -16,31 +13,6 @@ std::string HostHeader(absl::string_view host, int port, bool https) {
     return std::string(host);
   bool v6 = host.find(':') != absl::string_view::npos;
   return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
-}
-
-// Resolves `host` to its first address (numeric hosts need no lookup).
-bool Resolve(const std::string& host, int port, net::Address* out) {
-  if (net::ParseNumeric(host, port, out))
-    return true;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    log::Warn("resolve %s: %s", host, gai_strerror(rc));
-    return false;
-  }
-  *out = net::Address();
-  memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
-  out->len = res->ai_addrlen;
-  if (res->ai_family == AF_INET6) {
-    reinterpret_cast<sockaddr_in6*>(&out->storage)->sin6_port = htons(static_cast<uint16_t>(port));
-  } else {
-    reinterpret_cast<sockaddr_in*>(&out->storage)->sin_port = htons(static_cast<uint16_t>(port));
-  }
-  freeaddrinfo(res);
-  return true;
 }
 
 balancer::UpstreamOptions OptionsOf(const config::Upstream& u) {
@@ -102,9 +74,15 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(config::Config con
                                              ? HostHeader(t.host, t.port, sr.https)
                                              : HostHeader(cfg.host_header, s.port, sr.https));
       }
+    } else if (int i = snap->balancers->ImplicitIndexOf(absl::StrCat(s.host, ":", s.port));
+               i >= 0) {
+      // A DNS name: its own upstream keeps the address current (balancer::Set::Build).
+      sr.upstream = i;
+      sr.dns_name = true;
+      sr.target_host_headers.push_back(HostHeader(s.host, s.port, sr.https));
     } else {
       Endpoint e;
-      if (Resolve(s.host, s.port, &e.address)) {
+      if (net::ParseNumeric(s.host, s.port, &e.address)) {
         e.host_header = HostHeader(s.host, s.port, sr.https);
         sr.endpoints.push_back(std::move(e));
       }

@@ -28,9 +28,10 @@ struct Endpoint {
 
 struct ServiceRoute {
   std::string path;                 // service path, "" when none
-  std::vector<Endpoint> endpoints;  // a plain host: one, or none when resolution failed (503)
-  int upstream = -1;                // host names an `upstreams` entry: its index in balancers
-  std::vector<std::string> target_host_headers;  // then: Host per target, in target order
+  std::vector<Endpoint> endpoints;  // an IP literal host: its one endpoint
+  int upstream = -1;      // host names an `upstreams` entry, or is a DNS name: index in balancers
+  bool dns_name = false;  // the host is a DNS name (its implicit upstream has one target)
+  std::vector<std::string> target_host_headers;  // with `upstream`: Host per target, in order
   bool https = false;
   uint64_t connect_timeout_ms = 60000;
   uint64_t write_timeout_ms = 60000;

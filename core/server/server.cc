@@ -299,6 +299,8 @@ class Server {
     auto str = [](const std::string& v) { return sluice_str{v.data(), v.size()}; };
     for (size_t u = 0; u < set->size(); ++u) {
       const balancer::Upstream& up = set->at(u);
+      if (up.implicit())
+        continue;  // a service host, not an `upstreams` entry
       for (const balancer::TargetReport& r : balancer::ReportHealth(up)) {
         // Kong's prometheus labels use the lower-case words.
         const std::string state = absl::AsciiStrToLower(balancer::HealthName(r.health));

@@ -25,7 +25,8 @@ std::string Config(const EchoServer& a, int named_port, bool with_b) {
   std::string yaml = R"(_format_version: "3.0"
 services:
   - name: a
-    url: http://)" + a.address() + R"(
+    url: http://)" + a.address() +
+                     R"(
     routes:
       - name: a
         paths: ["/a"]
@@ -129,6 +130,51 @@ TEST_CASE("dns: a reload goes live once its new names resolve, the admin API ans
   CHECK(unexpected == 0);
   CHECK(Clock::now() - start >= Millis(1200));  // it waited for the answer
   CHECK(Status(gw)["config"]["version"] == 2);
+}
+
+TEST_CASE("dns: a service whose host is a DNS name follows its record too", "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  EchoServer two("two", "127.0.0.2", one.port());
+  dns.Set(kName, "127.0.0.1", 1);
+  const std::string port = std::to_string(one.port());
+  Sluice gw(R"(_format_version: "3.0"
+services:
+  - name: named
+    url: http://api.sluice.test:)" +
+                port + R"(
+    routes:
+      - name: named
+        paths: ["/b"]
+  - name: missing
+    url: http://nowhere.sluice.test:)" +
+                port + R"(
+    routes:
+      - name: missing
+        paths: ["/c"]
+)",
+            WithResolver(dns));
+  CHECK(Who(gw.port(), "/b") == "one");
+  RawConn conn(gw.port());
+  REQUIRE(conn.Send(Request("GET", "/c")));
+  const Response missing = conn.ReadResponse();
+  CHECK(missing.status == 503);
+  CHECK(missing.Json()["message"] == "name resolution failed");
+
+  dns.Set(kName, "127.0.0.2", 1);
+  std::string last;
+  int errors = 0;
+  const auto deadline = Clock::now() + Millis(10000);
+  while (Clock::now() < deadline && (last = Who(gw.port(), "/b")) != "two") {
+    errors += last != "one";
+    std::this_thread::sleep_for(Millis(50));
+  }
+  CHECK(last == "two");
+  CHECK(errors == 0);
+  // Not an `upstreams` entry: absent from the admin's upstream routes and the metrics.
+  const std::string admin = "http://127.0.0.1:" + std::to_string(gw.admin_port());
+  CHECK(Curl(admin + "/upstreams/api.sluice.test:" + port + "/health").status == 404);
+  CHECK(Curl(admin + "/metrics").body.find("sluice.test") == std::string::npos);
 }
 
 TEST_CASE("dns: a malformed --dns-resolver is refused at startup", "[integration][dns]") {

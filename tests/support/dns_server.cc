@@ -128,7 +128,7 @@ void DnsServer::Serve() {
     }
 
     const bool answer = known && qtype == kTypeA;
-    std::vector<uint8_t> out(buf, buf + question_end);  // id, flags, counts, question
+    std::vector<uint8_t> out(buf, buf + question_end);      // id, flags, counts, question
     out[2] = static_cast<uint8_t>(0x84 | (buf[2] & 0x01));  // QR, AA, the query's RD
     out[3] = static_cast<uint8_t>(0x80 | (known ? 0 : kRcodeNxDomain));  // RA, rcode
     out[6] = 0;

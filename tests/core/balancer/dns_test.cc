@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hostname targets against a real DNS server on the loopback: the lookup before a config goes
 // live, refresh on the record's TTL, stale addresses kept on failure.
+#include "core/balancer/dns.h"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -8,7 +10,6 @@
 #include <catch2/catch.hpp>
 #include <uv.h>
 
-#include "core/balancer/dns.h"
 #include "core/balancer/health_checker.h"
 #include "core/balancer/health_report.h"
 #include "tests/support/dns_server.h"
@@ -18,8 +19,8 @@ namespace sluice::balancer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using sluice::testing::RunUntil;
+using std::chrono::milliseconds;
 
 constexpr char kName[] = "api.sluice.test";
 
@@ -62,21 +63,23 @@ bool Prime(uv_loop_t* loop, net::Resolver* r, std::shared_ptr<const Set> set,
     ++calls;
     live = l;
   });
-  RunUntil(loop, [&] { return calls > 0; }, milliseconds(10000));
+  RunUntil(
+      loop, [&] { return calls > 0; }, milliseconds(10000));
   return calls == 1 && live;
 }
 
 struct Loop {
   Loop() { REQUIRE(uv_loop_init(&loop) == 0); }
+
   ~Loop() {
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
   }
+
   uv_loop_t loop;
 };
 
-TEST_CASE("dns: new hostname targets are looked up before a config goes live",
-          "[balancer][dns]") {
+TEST_CASE("dns: new hostname targets are looked up before a config goes live", "[balancer][dns]") {
   testing::DnsServer dns;
   dns.Set(kName, "127.0.0.5", 60);
   Loop l;
@@ -126,7 +129,8 @@ TEST_CASE("dns: the checker looks a name up again when its TTL expires", "[balan
   HealthChecker checker(&l.loop, {ServersOf(dns), {}});
   checker.Update(set);
   // Not before the TTL: the primed answer is still fresh for a second.
-  RunUntil(&l.loop, [] { return false; }, milliseconds(300));
+  RunUntil(
+      &l.loop, [] { return false; }, milliseconds(300));
   if (Clock::now() - primed < milliseconds(900))
     CHECK(dns.Queries(kName) == 1);
   REQUIRE(RunUntil(

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // net::Resolver against a real DNS server on the loopback (tests/support/dns_server.h).
+#include "core/net/resolver.h"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -7,7 +9,6 @@
 #include <catch2/catch.hpp>
 #include <uv.h>
 
-#include "core/net/resolver.h"
 #include "tests/support/dns_server.h"
 #include "tests/support/run_loop.h"
 
@@ -40,6 +41,7 @@ struct Fixture {
     REQUIRE(r.ok());
     resolver = std::move(r).value();
   }
+
   ~Fixture() {
     resolver.reset();
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -56,7 +58,8 @@ TEST_CASE("resolver: an A record answers with its address and TTL", "[net][dns]"
   Fixture f(dns);
   Answer a;
   REQUIRE(f.resolver->Resolve("api.sluice.test", 8080, Record, &a) != nullptr);
-  REQUIRE(testing::RunUntil(&f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
+  REQUIRE(testing::RunUntil(
+      &f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
   CHECK(a.calls == 1);
   CHECK(a.r.status == 0);
   CHECK(a.r.address.ToString() == "127.0.0.7:8080");
@@ -69,7 +72,8 @@ TEST_CASE("resolver: an unknown name fails with UV_EAI_NONAME", "[net][dns]") {
   Fixture f(dns);
   Answer a;
   f.resolver->Resolve("nowhere.sluice.test", 80, Record, &a);
-  REQUIRE(testing::RunUntil(&f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
+  REQUIRE(testing::RunUntil(
+      &f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
   CHECK(a.r.status == UV_EAI_NONAME);
 }
 
@@ -81,7 +85,8 @@ TEST_CASE("resolver: a server that does not answer times out", "[net][dns]") {
   Answer a;
   const auto start = Clock::now();
   f.resolver->Resolve("slow.sluice.test", 80, Record, &a);
-  REQUIRE(testing::RunUntil(&f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
+  REQUIRE(testing::RunUntil(
+      &f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
   CHECK(a.r.status == UV_EAI_AGAIN);
   CHECK(Clock::now() - start < milliseconds(2500));  // gave up well before the answer came
 }
