@@ -15,7 +15,11 @@ uint64_t MonotonicMs() { return uv_hrtime() / 1000000; }
 
 uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const DnsPolicy& policy,
                          absl::string_view upstream, absl::string_view target) {
+  // Only changes are logged: a resolver that stays down would otherwise log every second.
+  const int previous = state.dns_last_status.exchange(r.status, std::memory_order_relaxed);
   if (r.status == 0) {
+    if (previous != 0)
+      log::Info("upstream %s: target %s resolves again", upstream, target);
     net::Address before;
     const bool had = state.address.Load(&before);
     if (!had || before.ToString() != r.address.ToString()) {
@@ -33,8 +37,10 @@ uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const Dns
   }
   if (!state.address.has_value())
     state.dns_error.store(r.status, std::memory_order_relaxed);
-  log::Warn("upstream %s: resolve target %s: %s%s", upstream, target, uv_strerror(r.status),
-            state.address.has_value() ? " (keeping the last address)" : "");
+  if (previous != r.status) {
+    log::Warn("upstream %s: resolve target %s: %s%s", upstream, target, uv_strerror(r.status),
+              state.address.has_value() ? " (keeping the last address)" : "");
+  }
   const bool not_found = r.status == UV_EAI_NONAME || r.status == UV_EAI_NODATA;
   return not_found ? policy.not_found_ms : policy.error_ms;
 }

@@ -87,6 +87,7 @@ struct TargetState {
   AddressCell address;
   std::atomic<int32_t> dns_error{0};        // 0, or the resolver's last error while unresolved
   std::atomic<uint64_t> dns_expires_ms{0};  // MonotonicMs (dns.h) when the address expires
+  std::atomic<int32_t> dns_last_status{0};  // of the latest lookup, so only changes are logged
   std::atomic<Reason> reason{Reason::kNone};
   std::atomic<int32_t> reason_detail{0};
   std::atomic<uint64_t> became_unhealthy{0};  // transitions, for metrics
