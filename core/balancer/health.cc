@@ -90,6 +90,8 @@ HealthPolicy HealthPolicy::From(const config::Healthchecks& hc) {
     for (const auto& v : values)
       p.headers.emplace_back(name, v);
   }
+  p.https_sni = hc.active.https_sni;
+  p.https_verify_certificate = hc.active.https_verify_certificate;
   p.threshold = hc.threshold;
   return p;
 }

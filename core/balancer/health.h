@@ -63,6 +63,8 @@ struct HealthPolicy {
   std::string type = "http";  // tcp | http | https | grpc | grpcs
   std::string http_path = "/";
   std::vector<std::pair<std::string, std::string>> headers;  // extra probe request headers
+  std::string https_sni;  // https/grpcs: server name to send; empty: the target's host name
+  bool https_verify_certificate = true;  // https/grpcs: check the chain and the name
   double threshold = 0;  // percent of weight that must be available, else the upstream is down
 
   // Kong's HEALTHCHECKS_OFF: neither probes nor passive counters, so every target is usable.

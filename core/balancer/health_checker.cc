@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 #include "core/balancer/dns.h"
 #include "core/common/log.h"
@@ -20,7 +22,8 @@ struct HealthChecker::Entry {
   HealthChecker* checker = nullptr;
   const Upstream* up = nullptr;
   size_t index = 0;
-  std::string request;  // empty: TCP connect probe
+  std::string request;          // empty: TCP connect probe
+  std::optional<ProbeTls> tls;  // https, grpcs
   uint64_t next_probe = kNever;
   uint64_t next_dns = kNever;
   Probe* probe = nullptr;
@@ -75,10 +78,21 @@ void HealthChecker::Update(std::shared_ptr<const Set> set) {
     for (size_t u = 0; u < set_->size(); ++u) {
       const Upstream& up = set_->at(u);
       const HealthPolicy& p = up.policy();
-      const bool http = p.type == "http";
-      if (p.active_on && p.type != "http" && p.type != "tcp") {
-        log::Warn("upstream %s: active healthchecks of type %s are probed with a TCP connect",
-                  up.name(), p.type);
+      const bool tls = p.type == "https" || p.type == "grpcs";
+      const bool http = p.type == "http" || p.type == "https";
+      if (p.active_on && !http && p.type != "tcp") {
+        // The gRPC health protocol needs HTTP/2, which the prober does not speak: grpc gets a
+        // TCP connect, grpcs a TLS handshake with the certificate checks.
+        log::Warn("upstream %s: active healthchecks of type %s are probed with a %s only",
+                  up.name(), p.type, tls ? "TLS handshake" : "TCP connect");
+      }
+      if (p.active_on && tls && tls_ctx_ == nullptr) {
+        auto ctx = NewProbeTlsContext();
+        if (ctx.ok()) {
+          tls_ctx_ = std::move(ctx).value();
+        } else {
+          log::Error("upstream %s: %s", up.name(), ctx.status().message());
+        }
       }
       for (size_t i = 0; i < up.size(); ++i) {
         auto e = std::make_unique<Entry>();
@@ -89,12 +103,26 @@ void HealthChecker::Update(std::shared_ptr<const Set> set) {
         if (p.active_on) {
           e->next_probe = now;
           if (http) {
-            const std::string host = t.port == 80 ? t.host : absl::StrCat(t.host, ":", t.port);
+            const int default_port = tls ? 443 : 80;
+            const std::string host =
+                t.port == default_port ? t.host : absl::StrCat(t.host, ":", t.port);
             e->request = absl::StrCat("GET ", p.http_path, " HTTP/1.0\r\nHost: ", host,
                                       "\r\nUser-Agent: sluice-healthcheck\r\n");
             for (const auto& [name, value] : p.headers)
               absl::StrAppend(&e->request, name, ": ", value, "\r\n");
             e->request.append("Connection: close\r\n\r\n");
+          }
+          if (tls) {
+            // Kong: SNI is https_sni, else the target's host name; an IP literal sends none.
+            // The certificate must match the SNI name, or the IP when there is none.
+            ProbeTls& pt = e->tls.emplace();
+            pt.ctx = tls_ctx_.get();
+            pt.sni = !p.https_sni.empty() ? p.https_sni : t.numeric ? std::string() : t.host;
+            absl::string_view ip = t.host;
+            if (absl::ConsumePrefix(&ip, "[") && !absl::ConsumeSuffix(&ip, "]"))
+              ip = t.host;
+            pt.verify_name = !pt.sni.empty() ? pt.sni : std::string(ip);
+            pt.verify = p.https_verify_certificate;
           }
         }
         if (!t.numeric && resolver_ != nullptr) {
@@ -160,7 +188,8 @@ void HealthChecker::StartProbe(Entry& e, uint64_t now) {
     return;
   }
   int err = 0;
-  e.probe = Probe::Start(loop_, addr, e.request, p.timeout_ms, OnProbeDone, &e, &err);
+  e.probe = Probe::Start(loop_, addr, e.request, e.tls ? &*e.tls : nullptr, p.timeout_ms,
+                         OnProbeDone, &e, &err);
   if (e.probe == nullptr)
     OnProbeDone(&e, {HealthEvent::kTcpFailure, 0, err});
 }

@@ -19,6 +19,7 @@
 #include "core/balancer/balancer.h"
 #include "core/balancer/dns.h"
 #include "core/balancer/probe.h"
+#include "core/balancer/tls_probe.h"
 #include "core/loop/uv_ptr.h"
 
 namespace sluice::balancer {
@@ -29,8 +30,10 @@ struct CheckerOptions {
 };
 
 // Runs on one loop and must be used from that loop's thread only. Active types: "http" sends
-// `GET http_path HTTP/1.0` and classifies the status; "tcp" only connects. TODO(lb): TLS
-// probes for https/grpcs (probed with a plain TCP connect for now, with a warning), issue #5.
+// `GET http_path HTTP/1.0` and classifies the status; "https" does the same over TLS (SNI and
+// certificate checks per https_sni and https_verify_certificate; a TLS failure is a TCP
+// failure); "tcp" only connects. "grpc" / "grpcs" get a TCP connect / a verified TLS
+// handshake with a warning: the gRPC health protocol needs HTTP/2, which sluice does not speak.
 // `concurrency` is not enforced: each target has at most one probe in flight.
 class HealthChecker {
  public:
@@ -65,6 +68,7 @@ class HealthChecker {
   std::shared_ptr<const Set> set_;  // keeps every Entry's Upstream alive
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unique_ptr<net::Resolver> resolver_;  // nullptr: hostnames are not refreshed
+  TlsContextPtr tls_ctx_;  // made for the first https/grpcs upstream; probes share it
   bool stopped_ = false;
 };
 

@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include <uv.h>
 
+#include "core/balancer/probe.h"
+
 namespace sluice::balancer {
 namespace {
 
@@ -35,7 +37,10 @@ std::string HealthReason(const Upstream& up, const TargetState& s) {
       return absl::StrCat("passive check: ", limit(false, HealthEvent::kTcpFailure),
                           " tcp failures");
     case Reason::kActiveTcp:
-      return absl::StrCat("active check: ", limit(true, HealthEvent::kTcpFailure), " tcp failures");
+      // The probe's error: a connect error, or why TLS failed (handshake or certificate).
+      return absl::StrCat(
+          "active check: ", limit(true, HealthEvent::kTcpFailure), " tcp failures",
+          detail != 0 ? absl::StrCat(", last error: ", ProbeErrorText(detail)) : std::string());
     case Reason::kPassiveTimeout:
       return absl::StrCat("passive check: ", limit(false, HealthEvent::kTimeout), " timeouts");
     case Reason::kActiveTimeout:

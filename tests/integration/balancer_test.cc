@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/harness.h"
+#include "tests/support/tls_server.h"
 
 namespace sluice::testing {
 namespace {
@@ -330,6 +331,46 @@ TEST_CASE("balancer: the circuit breaker opens, admits a trial, and closes",
   CHECK(TargetEntry(gw, "pool", c.address())["circuit_breaker"] == "closed");
   CHECK(healed["c"] >= 5);
   CHECK(healed["a"] + healed["b"] + healed["c"] == 30);
+}
+
+TEST_CASE("balancer: https active checks pass a TLS target and fail a plain HTTP one",
+          "[integration][balancer]") {
+  TestPki pki;
+  OpensslServer tls(pki, 0, /*start=*/false);  // nothing listens yet: refused
+  Target plain("plain");
+  Sluice gw(Pool({{tls.address(), 100}, {plain.address(), 100}}, "round-robin", R"(    healthchecks:
+      active:
+        type: https
+        https_verify_certificate: false
+        healthy:
+          interval: 1
+          successes: 1
+        unhealthy:
+          interval: 1
+          tcp_failures: 1
+)"));
+  REQUIRE(Eventually(Millis(10000), [&] {
+    return TargetEntry(gw, "pool", tls.address())["health"] == "UNHEALTHY" &&
+           TargetEntry(gw, "pool", plain.address())["health"] == "UNHEALTHY";
+  }));
+  nlohmann::json refused = TargetEntry(gw, "pool", tls.address());
+  INFO(refused.dump());
+  CHECK(refused["reason"] == "active check: 1 tcp failures, last error: connection refused");
+
+  // The TLS server comes up: the next https probe (handshake, GET, 200) heals its target.
+  tls.Start();
+  REQUIRE(Eventually(Millis(10000), [&] {
+    return TargetEntry(gw, "pool", tls.address())["health"] == "HEALTHY";
+  }));
+  nlohmann::json healed = TargetEntry(gw, "pool", tls.address());
+  INFO(healed.dump());
+  CHECK(healed["reason"] == "active check: 1 successes");
+  // sluice-echo answers the ClientHello as bad HTTP: the handshake fails, a tcp failure.
+  nlohmann::json down = TargetEntry(gw, "pool", plain.address());
+  INFO(down.dump());
+  CHECK(down["health"] == "UNHEALTHY");
+  CHECK(down["reason"] ==
+        "active check: 1 tcp failures, last error: tls handshake failed: wrong version number");
 }
 
 TEST_CASE("balancer: admin health report and unknown upstream", "[integration][balancer]") {

@@ -73,7 +73,7 @@ TEST_CASE("health checker: probes mark targets unhealthy, then healthy again",
   auto rows = ReportHealth(*up);
   CHECK(rows[0].health == Health::kUnhealthy);
   CHECK(rows[0].reason == "active check: 2 http failures, last status 500");
-  CHECK(rows[1].reason == "active check: 2 tcp failures");
+  CHECK(rows[1].reason == "active check: 2 tcp failures, last error: connection refused");
   Picker p(*up);
   CHECK_FALSE(p.Pick({}, uv_now(&loop)));  // every target down: 503
 
