@@ -84,6 +84,7 @@ HealthPolicy HealthPolicy::From(const config::Healthchecks& hc) {
   p.passive_on = p.passive.successes > 0 || p.passive.http_failures > 0 ||
                  p.passive.tcp_failures > 0 || p.passive.timeouts > 0;
   p.timeout_ms = std::max<uint64_t>(SecondsToMs(hc.active.timeout), 1);
+  p.concurrency = std::max(hc.active.concurrency, 1);
   p.type = hc.active.type;
   p.http_path = hc.active.http_path.empty() ? "/" : hc.active.http_path;
   for (const auto& [name, values] : hc.active.headers) {

@@ -60,6 +60,7 @@ struct HealthPolicy {
   uint64_t healthy_interval_ms = 0;    // probe period while healthy; 0 = do not probe
   uint64_t unhealthy_interval_ms = 0;  // probe period while unhealthy; 0 = do not probe
   uint64_t timeout_ms = 1000;
+  int concurrency = 10;       // probes of this upstream in flight at once
   std::string type = "http";  // tcp | http | https | grpc | grpcs
   std::string http_path = "/";
   std::vector<std::pair<std::string, std::string>> headers;  // extra probe request headers

@@ -21,6 +21,7 @@ constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 struct HealthChecker::Entry {
   HealthChecker* checker = nullptr;
   const Upstream* up = nullptr;
+  size_t up_index = 0;  // in set_, for probing_
   size_t index = 0;
   std::string request;          // empty: TCP connect probe
   std::optional<ProbeTls> tls;  // https, grpcs
@@ -61,11 +62,12 @@ void HealthChecker::Stop() {
 void HealthChecker::ClearEntries() {
   for (auto& e : entries_) {
     if (e->probe != nullptr)
-      e->probe->Cancel();
+      e->probe->Cancel();  // no callback: probing_ is reset below
     if (e->lookup != nullptr)
       net::Resolver::Cancel(e->lookup);
   }
   entries_.clear();
+  probing_.clear();
 }
 
 void HealthChecker::Update(std::shared_ptr<const Set> set) {
@@ -98,6 +100,7 @@ void HealthChecker::Update(std::shared_ptr<const Set> set) {
         auto e = std::make_unique<Entry>();
         e->checker = this;
         e->up = &up;
+        e->up_index = u;
         e->index = i;
         const TargetInfo& t = up.target(i);
         if (p.active_on) {
@@ -137,7 +140,12 @@ void HealthChecker::Update(std::shared_ptr<const Set> set) {
       }
     }
   }
+  probing_.assign(set_ != nullptr ? set_->size() : 0, 0);
   Schedule();
+}
+
+bool HealthChecker::MayProbe(const Entry& e) const {
+  return probing_[e.up_index] < e.up->policy().concurrency;
 }
 
 void HealthChecker::Schedule() {
@@ -145,7 +153,9 @@ void HealthChecker::Schedule() {
     return;
   uint64_t next = kNever;
   for (const auto& e : entries_) {
-    if (e->probe == nullptr)
+    // A probe held back by its upstream's concurrency waits for one to finish, which
+    // schedules again.
+    if (e->probe == nullptr && MayProbe(*e))
       next = std::min(next, e->next_probe);
     if (!e->resolving)
       next = std::min(next, e->next_dns);
@@ -163,7 +173,7 @@ void HealthChecker::Schedule() {
 void HealthChecker::Tick() {
   const uint64_t now = uv_now(loop_);
   for (auto& e : entries_) {
-    if (e->probe == nullptr && e->next_probe <= now)
+    if (e->probe == nullptr && e->next_probe <= now && MayProbe(*e))
       StartProbe(*e, now);
     if (!e->resolving && e->next_dns <= now)
       StartDns(*e);
@@ -190,6 +200,7 @@ void HealthChecker::StartProbe(Entry& e, uint64_t now) {
   int err = 0;
   e.probe = Probe::Start(loop_, addr, e.request, e.tls ? &*e.tls : nullptr, p.timeout_ms,
                          OnProbeDone, &e, &err);
+  ++probing_[e.up_index];
   if (e.probe == nullptr)
     OnProbeDone(&e, {HealthEvent::kTcpFailure, 0, err});
 }
@@ -197,6 +208,7 @@ void HealthChecker::StartProbe(Entry& e, uint64_t now) {
 void HealthChecker::OnProbeDone(void* owner, const ProbeResult& r) {
   auto& e = *static_cast<Entry*>(owner);
   e.probe = nullptr;
+  --e.checker->probing_[e.up_index];
   const HealthPolicy& p = e.up->policy();
   HealthEvent ev = r.event;
   bool counts = true;

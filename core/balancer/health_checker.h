@@ -34,7 +34,8 @@ struct CheckerOptions {
 // certificate checks per https_sni and https_verify_certificate; a TLS failure is a TCP
 // failure); "tcp" only connects. "grpc" / "grpcs" get a TCP connect / a verified TLS
 // handshake with a warning: the gRPC health protocol needs HTTP/2, which sluice does not speak.
-// `concurrency` is not enforced: each target has at most one probe in flight.
+// At most `concurrency` probes of one upstream run at once (Kong's active.concurrency); a
+// target has at most one in flight.
 class HealthChecker {
  public:
   HealthChecker(uv_loop_t* loop, CheckerOptions opts);
@@ -54,6 +55,7 @@ class HealthChecker {
  private:
   struct Entry;
 
+  bool MayProbe(const Entry& e) const;
   void Schedule();
   void Tick();
   void StartProbe(Entry& e, uint64_t now);
@@ -67,6 +69,7 @@ class HealthChecker {
   loop::UvPtr<uv_timer_t> timer_;
   std::shared_ptr<const Set> set_;  // keeps every Entry's Upstream alive
   std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<int> probing_;                 // probes in flight per upstream of set_
   std::unique_ptr<net::Resolver> resolver_;  // nullptr: hostnames are not refreshed
   TlsContextPtr tls_ctx_;  // made for the first https/grpcs upstream; probes share it
   bool stopped_ = false;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <uv.h>
@@ -109,6 +111,41 @@ TEST_CASE("health checker: a slow answer counts as a timeout", "[balancer][check
   REQUIRE(RunUntil(
       &loop, [&] { return !up.state(0).health.healthy(); }, std::chrono::seconds(10)));
   CHECK(ReportHealth(up)[0].reason == "active check: 1 timeouts");
+  Finish(checker, &loop);
+}
+
+TEST_CASE("health checker: at most `concurrency` probes of an upstream run at once",
+          "[balancer][checker]") {
+  // Four targets that each hold a probe for its whole 300 ms timeout: one at a time, the
+  // fourth verdict cannot come before 1.2 s (all at once, it would come after 0.3 s).
+  std::vector<std::unique_ptr<testing::EchoServer>> echoes;
+  std::vector<config::Target> targets;
+  for (int i = 0; i < 4; ++i) {
+    echoes.push_back(std::make_unique<testing::EchoServer>());
+    targets.push_back(Loopback(echoes.back()->port()));
+  }
+  auto cfg = Probed("/delay/3000", targets);
+  cfg.healthchecks.active.timeout = 0.3;
+  cfg.healthchecks.active.unhealthy.timeouts = 1;
+  cfg.healthchecks.active.concurrency = 1;
+  auto set = SetOf(cfg);
+  const Upstream& up = set->at(0);
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  HealthChecker checker(&loop, {});
+  const auto start = Clock::now();
+  checker.Update(set);
+  REQUIRE(RunUntil(
+      &loop,
+      [&] {
+        for (size_t i = 0; i < up.size(); ++i) {
+          if (up.state(i).health.healthy())
+            return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(20)));
+  CHECK(Clock::now() - start >= std::chrono::milliseconds(1150));
   Finish(checker, &loop);
 }
 
