@@ -10,6 +10,9 @@
 namespace sluice::balancer {
 namespace {
 
+// How long an address of a multi-address target that failed a connection is skipped.
+constexpr uint64_t kAddressEjectMs = 10000;
+
 const char* EventName(HealthEvent e) {
   switch (e) {
     case HealthEvent::kSuccess:
@@ -141,12 +144,38 @@ bool Upstream::Admit(size_t i, uint64_t now_ms, Selection* out) const {
   return true;
 }
 
+bool Upstream::AddressOf(Selection* sel, uint64_t now_ms, net::Address* out) const {
+  if (!*sel)
+    return false;
+  TargetState& s = state(static_cast<size_t>(sel->index));
+  const size_t n = s.address.count();
+  size_t pick = 0;
+  if (n > 1) {
+    const size_t start = s.next_address.fetch_add(1, std::memory_order_relaxed) % n;
+    pick = start;
+    for (size_t k = 0; k < n; ++k) {
+      if (!s.address.Ejected((start + k) % n, now_ms)) {
+        pick = (start + k) % n;
+        break;
+      }
+    }
+  }
+  sel->address = static_cast<uint8_t>(pick);
+  return s.address.Load(out, pick);
+}
+
 void Upstream::Report(const Selection& sel, const Result& r, uint64_t now_ms) const {
   if (!sel || static_cast<size_t>(sel.index) >= targets_.size())
     return;
   const size_t i = static_cast<size_t>(sel.index);
   TargetState& s = *targets_[i].state;
   s.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  // One dead address of several must not fail every n-th request: it sits out a while. The
+  // target's health counts the attempt as usual below.
+  if ((r.kind == Result::Kind::kConnectFailure || r.kind == Result::Kind::kTimeout) &&
+      s.address.count() > 1) {
+    s.address.Eject(sel.address, now_ms + kAddressEjectMs);
+  }
   HealthEvent e = HealthEvent::kSuccess;
   bool counts = true;
   bool failure = true;

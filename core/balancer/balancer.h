@@ -84,6 +84,7 @@ struct TargetInfo {
 struct Selection {
   int index = -1;
   bool trial = false;
+  uint8_t address = 0;  // which of the target's addresses AddressOf handed out
 
   explicit operator bool() const { return index >= 0; }
 };
@@ -144,10 +145,10 @@ class Upstream {
   // healthy: Kong then fails the whole upstream.
   bool AboveThreshold() const;
 
-  // The address to connect to for `sel`; false when unresolved.
-  bool AddressOf(const Selection& sel, net::Address* out) const {
-    return sel && state(static_cast<size_t>(sel.index)).address.Load(out);
-  }
+  // The address to connect to for `sel` (recorded in it for Report); false when unresolved.
+  // A target whose name resolved to several addresses hands them out in turn (Kong balances
+  // over every A record), skipping one that just refused or timed out a connection.
+  bool AddressOf(Selection* sel, uint64_t now_ms, net::Address* out) const;
 
   // Takes the breaker admission and the in-flight count for target i (used by Picker).
   bool Admit(size_t i, uint64_t now_ms, Selection* out) const;

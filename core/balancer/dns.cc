@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include <uv.h>
 
 #include "core/common/log.h"
@@ -13,6 +14,18 @@ namespace sluice::balancer {
 
 uint64_t MonotonicMs() { return uv_hrtime() / 1000000; }
 
+namespace {
+
+// "ip:port, ip:port" of the first AddressCell::kMax addresses, as a target would keep them.
+std::string Join(const std::vector<net::Address>& addrs) {
+  std::string out;
+  for (size_t i = 0; i < addrs.size() && i < AddressCell::kMax; ++i)
+    absl::StrAppend(&out, i > 0 ? ", " : "", addrs[i].ToString());
+  return out;
+}
+
+}  // namespace
+
 uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const DnsPolicy& policy,
                          absl::string_view upstream, absl::string_view target) {
   // Only changes are logged: a resolver that stays down would otherwise log every second.
@@ -20,13 +33,13 @@ uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const Dns
   if (r.status == 0) {
     if (previous != 0)
       log::Info("upstream %s: target %s resolves again", upstream, target);
-    net::Address before;
-    const bool had = state.address.Load(&before);
-    if (!had || before.ToString() != r.address.ToString()) {
-      state.address.Store(r.address);
-      if (had) {
-        log::Info("upstream %s: target %s now resolves to %s (was %s)", upstream, target,
-                  r.address.ToString(), before.ToString());
+    const std::vector<net::Address> before = state.address.LoadAll();
+    const std::string was = Join(before);
+    const std::string now = Join(r.addresses);
+    if (was != now) {
+      state.address.Store(r.addresses.data(), r.addresses.size());
+      if (!before.empty()) {
+        log::Info("upstream %s: target %s now resolves to %s (was %s)", upstream, target, now, was);
       }
     }
     state.dns_error.store(0, std::memory_order_relaxed);

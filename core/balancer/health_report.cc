@@ -68,13 +68,15 @@ std::vector<TargetReport> ReportHealth(const Upstream& up) {
     r.requests = s.requests.load(std::memory_order_relaxed);
     r.failures = s.failures.load(std::memory_order_relaxed);
     std::vector<std::string> why;
-    net::Address addr;
-    if (!s.address.Load(&addr)) {
+    const std::vector<net::Address> addrs = s.address.LoadAll();
+    for (const net::Address& a : addrs)
+      r.addresses.push_back(a.ToString());
+    if (addrs.empty()) {
       r.health = Health::kDnsError;
       const int rc = s.dns_error.load(std::memory_order_relaxed);
       why.push_back(absl::StrCat("dns: ", rc != 0 ? uv_strerror(rc) : "not resolved yet"));
     } else {
-      r.address = addr.ToString();
+      r.address = r.addresses.front();
       if (up.policy().off()) {
         r.health = Health::kHealthchecksOff;
       } else {
@@ -102,6 +104,7 @@ nlohmann::json HealthJson(const Upstream& up) {
   for (const TargetReport& r : ReportHealth(up)) {
     data.push_back({{"target", r.target},
                     {"address", r.address},
+                    {"addresses", r.addresses},
                     {"weight", r.weight},
                     {"health", HealthName(r.health)},
                     {"circuit_breaker", BreakerStateName(r.breaker)},

@@ -14,8 +14,9 @@
 namespace sluice::balancer {
 
 struct TargetReport {
-  std::string target;   // "host:port" as configured
-  std::string address;  // "ip:port", "" while unresolved (Kong)
+  std::string target;                  // "host:port" as configured
+  std::string address;                 // "ip:port", "" while unresolved (Kong)
+  std::vector<std::string> addresses;  // all of a DNS answer's, in the order they are used
   int weight = 0;
   Health health = Health::kHealthchecksOff;
   BreakerState breaker = BreakerState::kClosed;

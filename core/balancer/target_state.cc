@@ -7,22 +7,31 @@
 
 namespace sluice::balancer {
 
-void AddressCell::Store(const net::Address& a) {
-  uint64_t words[kWords] = {};
-  const size_t len = std::min<size_t>(a.len, sizeof(words));
-  std::memcpy(words, &a.storage, len);
+void AddressCell::Store(const net::Address* addrs, size_t n) {
+  n = std::min(n, kMax);
+  uint64_t words[kMax][kWords] = {};
+  uint32_t lens[kMax] = {};
+  for (size_t k = 0; k < n; ++k) {
+    lens[k] = static_cast<uint32_t>(std::min<size_t>(addrs[k].len, sizeof(words[k])));
+    std::memcpy(words[k], &addrs[k].storage, lens[k]);
+  }
   absl::MutexLock lock(&write_mu_);
   uint32_t s = seq_.load(std::memory_order_relaxed);
   // Release stores for the data (not a fence, which TSan cannot follow): a reader that sees
   // any new word also sees the odd sequence number stored before it, and retries.
   seq_.store(s + 1, std::memory_order_relaxed);  // odd: readers retry
-  for (size_t i = 0; i < kWords; ++i)
-    words_[i].store(words[i], std::memory_order_release);
-  len_.store(static_cast<uint32_t>(len), std::memory_order_release);
+  for (size_t k = 0; k < n; ++k) {
+    for (size_t i = 0; i < kWords; ++i)
+      words_[k][i].store(words[k][i], std::memory_order_release);
+    lens_[k].store(lens[k], std::memory_order_release);
+  }
+  count_.store(static_cast<uint32_t>(n), std::memory_order_release);
   seq_.store(s + 2, std::memory_order_release);
+  for (auto& e : ejected_until_)
+    e.store(0, std::memory_order_relaxed);  // a new answer: every address gets a chance
 }
 
-bool AddressCell::Load(net::Address* out) const {
+bool AddressCell::Load(net::Address* out, size_t i) const {
   uint64_t words[kWords];
   uint32_t len;
   for (;;) {
@@ -32,9 +41,11 @@ bool AddressCell::Load(net::Address* out) const {
     if (s1 & 1)
       continue;
     // Acquire loads keep the second sequence read after the data reads.
-    for (size_t i = 0; i < kWords; ++i)
-      words[i] = words_[i].load(std::memory_order_acquire);
-    len = len_.load(std::memory_order_acquire);
+    const uint32_t n = count_.load(std::memory_order_acquire);
+    const size_t k = n > 1 ? i % n : 0;
+    for (size_t w = 0; w < kWords; ++w)
+      words[w] = words_[k][w].load(std::memory_order_acquire);
+    len = lens_[k].load(std::memory_order_acquire);
     if (seq_.load(std::memory_order_relaxed) == s1)
       break;
   }
@@ -42,6 +53,16 @@ bool AddressCell::Load(net::Address* out) const {
   std::memcpy(&out->storage, words, len);
   out->len = len;
   return true;
+}
+
+std::vector<net::Address> AddressCell::LoadAll() const {
+  std::vector<net::Address> all;
+  for (size_t k = 0, n = count(); k < n; ++k) {
+    net::Address a;
+    if (Load(&a, k))
+      all.push_back(a);
+  }
+  return all;
 }
 
 void PeakEwma::Observe(double sample_us, uint64_t now_ms, double tau_ms) {

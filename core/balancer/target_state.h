@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 
@@ -17,23 +18,48 @@
 
 namespace sluice::balancer {
 
-// A net::Address readable from any thread while one writer (DNS refresh) replaces it: a
-// sequence lock over atomic words, so readers never block and nothing is a data race.
+// The addresses of a target (one for an IP literal, up to kMax from a DNS answer), readable
+// from any thread while one writer (DNS refresh) replaces them: a sequence lock over atomic
+// words, so readers never block and nothing is a data race.
 class AddressCell {
  public:
-  // Writers are serialised by a mutex: only the control plane writes, rarely.
-  void Store(const net::Address& a);
+  static constexpr size_t kMax = 8;
 
-  // False until the first Store.
-  bool Load(net::Address* out) const;
+  // Writers are serialised by a mutex: only the control plane writes, rarely. Keeps the first
+  // kMax of `n` (n >= 1).
+  void Store(const net::Address* addrs, size_t n);
+
+  void Store(const net::Address& a) { Store(&a, 1); }
+
+  // Address number `i` modulo the count; false until the first Store.
+  bool Load(net::Address* out, size_t i = 0) const;
+
+  // Every address, in stored order (control plane: reports).
+  std::vector<net::Address> LoadAll() const;
+
+  // 0 until the first Store.
+  size_t count() const { return count_.load(std::memory_order_acquire); }
+
+  // Address `i` is skipped by Upstream::AddressOf until `until_ms` (a loop clock), or until
+  // the next Store.
+  void Eject(size_t i, uint64_t until_ms) {
+    if (i < kMax)
+      ejected_until_[i].store(until_ms, std::memory_order_relaxed);
+  }
+
+  bool Ejected(size_t i, uint64_t now_ms) const {
+    return i < kMax && ejected_until_[i].load(std::memory_order_relaxed) > now_ms;
+  }
 
   bool has_value() const { return seq_.load(std::memory_order_acquire) != 0; }
 
  private:
   static constexpr size_t kWords = 4;  // 32 bytes: room for sockaddr_in6 (28)
   std::atomic<uint32_t> seq_{0};       // odd while a write is in progress; 0 = never written
-  std::atomic<uint32_t> len_{0};
-  std::atomic<uint64_t> words_[kWords] = {};
+  std::atomic<uint32_t> count_{0};
+  std::atomic<uint32_t> lens_[kMax] = {};
+  std::atomic<uint64_t> words_[kMax][kWords] = {};
+  std::atomic<uint64_t> ejected_until_[kMax] = {};
   absl::Mutex write_mu_;
 };
 
@@ -95,8 +121,9 @@ struct TargetState {
 
   // Written on every request: kept off the cache line the pickers read.
   alignas(64) std::atomic<int32_t> in_flight{0};
-  std::atomic<uint64_t> requests{0};  // attempts reported, for metrics
-  std::atomic<uint64_t> failures{0};  // of which failed (5xx, connect failure, timeout)
+  std::atomic<uint32_t> next_address{0};  // rotation over the addresses of a DNS answer
+  std::atomic<uint64_t> requests{0};      // attempts reported, for metrics
+  std::atomic<uint64_t> failures{0};      // of which failed (5xx, connect failure, timeout)
   PeakEwma latency;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -46,36 +47,49 @@ int ToUvError(int ares_status) {
   }
 }
 
-// Kong queries A before AAAA: an IPv4 answer wins over an IPv6 one.
 Resolution FromAnswer(int status, const ares_addrinfo* res, int port) {
   Resolution r;
   if (status != ARES_SUCCESS) {
     r.status = ToUvError(status);
     return r;
   }
-  const ares_addrinfo_node* pick = nullptr;
+  bool any_v4 = false;
   bool first_ttl = true;
   for (const ares_addrinfo_node* n = res != nullptr ? res->nodes : nullptr; n; n = n->ai_next) {
     if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
       continue;
-    if (pick == nullptr || (pick->ai_family != AF_INET && n->ai_family == AF_INET))
-      pick = n;
+    any_v4 = any_v4 || n->ai_family == AF_INET;
     const uint32_t ttl = n->ai_ttl > 0 ? static_cast<uint32_t>(n->ai_ttl) : 0;
     r.ttl_s = first_ttl ? ttl : std::min(r.ttl_s, ttl);
     first_ttl = false;
   }
-  if (pick == nullptr || pick->ai_addrlen > sizeof(r.address.storage)) {
+  const uint16_t p = htons(static_cast<uint16_t>(port));
+  for (const ares_addrinfo_node* n = res != nullptr ? res->nodes : nullptr; n; n = n->ai_next) {
+    if (n->ai_family != (any_v4 ? AF_INET : AF_INET6) || n->ai_addrlen > sizeof(Address::storage))
+      continue;
+    Address a;
+    std::memcpy(&a.storage, n->ai_addr, n->ai_addrlen);
+    a.len = n->ai_addrlen;
+    if (n->ai_family == AF_INET6) {
+      reinterpret_cast<sockaddr_in6*>(&a.storage)->sin6_port = p;
+    } else {
+      reinterpret_cast<sockaddr_in*>(&a.storage)->sin_port = p;
+    }
+    r.addresses.push_back(a);
+  }
+  if (r.addresses.empty()) {
     r.status = UV_EAI_NODATA;
     return r;
   }
-  std::memcpy(&r.address.storage, pick->ai_addr, pick->ai_addrlen);
-  r.address.len = pick->ai_addrlen;
-  const uint16_t p = htons(static_cast<uint16_t>(port));
-  if (pick->ai_family == AF_INET6) {
-    reinterpret_cast<sockaddr_in6*>(&r.address.storage)->sin6_port = p;
-  } else {
-    reinterpret_cast<sockaddr_in*>(&r.address.storage)->sin_port = p;
-  }
+  auto bytes = [](const Address& x) {
+    return std::string_view(reinterpret_cast<const char*>(&x.storage), x.len);
+  };
+  std::sort(r.addresses.begin(), r.addresses.end(),
+            [&](const Address& x, const Address& y) { return bytes(x) < bytes(y); });
+  r.addresses.erase(
+      std::unique(r.addresses.begin(), r.addresses.end(),
+                  [&](const Address& x, const Address& y) { return bytes(x) == bytes(y); }),
+      r.addresses.end());
   return r;
 }
 

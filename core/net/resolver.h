@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -27,8 +28,11 @@ struct ResolverOptions {
 };
 
 struct Resolution {
-  int status = 0;      // 0, or a libuv error (UV_EAI_*), so uv_strerror names it
-  Address address;     // the first IPv4 address, else the first IPv6 one (Kong: A first)
+  int status = 0;  // 0, or a libuv error (UV_EAI_*), so uv_strerror names it
+  // The IPv4 addresses of the answer, or its IPv6 ones when it has no IPv4 (Kong queries A
+  // before AAAA), sorted and without duplicates, so a server that rotates its records does
+  // not look like a change.
+  std::vector<Address> addresses;
   uint32_t ttl_s = 0;  // the lowest TTL of the answer; 0 when none came (hosts file)
 };
 

@@ -551,7 +551,7 @@ bool Session::PickTarget(int avoid) {
   ex->sel = ex->picker->Pick(facts, NowMs(), avoid);
   if (!ex->sel)
     return false;
-  if (!up.AddressOf(ex->sel, &ex->up_addr)) {
+  if (!up.AddressOf(&ex->sel, NowMs(), &ex->up_addr)) {
     EndAttempt(balancer::Result::Kind::kCancelled);
     return false;
   }

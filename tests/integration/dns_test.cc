@@ -4,6 +4,7 @@
 // new names up before the config serves, and the admin API stays responsive meanwhile.
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -167,6 +168,38 @@ services:
   const std::string admin = "http://127.0.0.1:" + std::to_string(gw.admin_port());
   CHECK(Curl(admin + "/upstreams/api.sluice.test:" + port + "/health").status == 404);
   CHECK(Curl(admin + "/metrics").body.find("sluice.test") == std::string::npos);
+}
+
+TEST_CASE("dns: a name with several A records spreads requests over all of them",
+          "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  EchoServer two("two", "127.0.0.2", one.port());
+  dns.SetRecords(kName, {"127.0.0.1", "127.0.0.2"}, 60);
+  Sluice gw(Config(one, one.port(), true), WithResolver(dns));
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 20; ++i)
+    ++seen[Who(gw.port(), "/b")];
+  CHECK(seen["one"] >= 5);
+  CHECK(seen["two"] >= 5);
+  CHECK(seen["one"] + seen["two"] == 20);
+  const nlohmann::json health =
+      Curl("http://127.0.0.1:" + std::to_string(gw.admin_port()) + "/upstreams/named/health")
+          .Json();
+  CHECK(health["data"][0]["addresses"].size() == 2);
+}
+
+TEST_CASE("dns: a dead address among several costs no failed request", "[integration][dns]") {
+  DnsServer dns;
+  EchoServer one("one");
+  // Nothing listens on 127.0.0.3: a connect there is refused, retried on the next address,
+  // and that address then sits out.
+  dns.SetRecords(kName, {"127.0.0.1", "127.0.0.3"}, 60);
+  Sluice gw(Config(one, one.port(), true), WithResolver(dns));
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 20; ++i)
+    ++seen[Who(gw.port(), "/b")];
+  CHECK(seen["one"] == 20);
 }
 
 TEST_CASE("dns: a malformed --dns-resolver is refused at startup", "[integration][dns]") {

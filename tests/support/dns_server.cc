@@ -55,12 +55,17 @@ DnsServer::~DnsServer() {
 
 std::string DnsServer::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-void DnsServer::Set(const std::string& name, const std::string& ipv4, uint32_t ttl_s) {
-  in_addr ip{};
-  if (::inet_pton(AF_INET, ipv4.c_str(), &ip) != 1)
-    throw std::invalid_argument("dns server: not an IPv4 address: " + ipv4);
+void DnsServer::SetRecords(const std::string& name, const std::vector<std::string>& ipv4,
+                           uint32_t ttl_s) {
+  Record rec{{}, ttl_s};
+  for (const std::string& text : ipv4) {
+    in_addr ip{};
+    if (::inet_pton(AF_INET, text.c_str(), &ip) != 1)
+      throw std::invalid_argument("dns server: not an IPv4 address: " + text);
+    rec.ipv4.push_back(ip.s_addr);
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  records_[name] = {ip.s_addr, ttl_s};
+  records_[name] = std::move(rec);
 }
 
 void DnsServer::Remove(const std::string& name) {
@@ -127,22 +132,23 @@ void DnsServer::Serve() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 
-    const bool answer = known && qtype == kTypeA;
+    const uint16_t answers = known && qtype == kTypeA ? static_cast<uint16_t>(rec.ipv4.size()) : 0;
     std::vector<uint8_t> out(buf, buf + question_end);      // id, flags, counts, question
     out[2] = static_cast<uint8_t>(0x84 | (buf[2] & 0x01));  // QR, AA, the query's RD
     out[3] = static_cast<uint8_t>(0x80 | (known ? 0 : kRcodeNxDomain));  // RA, rcode
-    out[6] = 0;
-    out[7] = answer ? 1 : 0;  // ANCOUNT
+    out[6] = static_cast<uint8_t>(answers >> 8);                         // ANCOUNT
+    out[7] = static_cast<uint8_t>(answers);
     for (size_t i = 8; i < 12; ++i)
       out[i] = 0;  // no authority or additional records
-    if (answer) {
+    for (size_t k = 0; k < answers; ++k) {
+      const uint32_t ip = rec.ipv4[k];
       Put16(out, 0xC00C);  // the name: a pointer to the question's
       Put16(out, kTypeA);
       Put16(out, kClassIn);
       Put32(out, rec.ttl_s);
       Put16(out, 4);
-      const auto* ip = reinterpret_cast<const uint8_t*>(&rec.ipv4);
-      out.insert(out.end(), ip, ip + 4);
+      const auto* bytes = reinterpret_cast<const uint8_t*>(&ip);
+      out.insert(out.end(), bytes, bytes + 4);
     }
     ::sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
   }

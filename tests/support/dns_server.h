@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace sluice::testing {
 
@@ -27,9 +28,14 @@ class DnsServer {
   // "127.0.0.1:PORT", as --dns-resolver takes it.
   std::string address() const;
 
-  // `name` (lower case, no trailing dot) answers `ipv4` with `ttl_s`; AAAA queries for it get
-  // an empty answer. Unknown names get NXDOMAIN.
-  void Set(const std::string& name, const std::string& ipv4, uint32_t ttl_s);
+  // `name` (lower case, no trailing dot) answers `ipv4` (one A record per address, in this
+  // order) with `ttl_s`; AAAA queries for it get an empty answer. Unknown names get NXDOMAIN.
+  void SetRecords(const std::string& name, const std::vector<std::string>& ipv4, uint32_t ttl_s);
+
+  void Set(const std::string& name, const std::string& ipv4, uint32_t ttl_s) {
+    SetRecords(name, {ipv4}, ttl_s);
+  }
+
   void Remove(const std::string& name);
 
   // Every answer is held back this long (0: answer at once); queries wait their turn.
@@ -40,7 +46,7 @@ class DnsServer {
 
  private:
   struct Record {
-    uint32_t ipv4;  // network order
+    std::vector<uint32_t> ipv4;  // network order
     uint32_t ttl_s;
   };
 

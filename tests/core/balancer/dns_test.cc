@@ -4,8 +4,10 @@
 #include "core/balancer/dns.h"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <uv.h>
@@ -110,6 +112,44 @@ TEST_CASE("dns: new hostname targets are looked up before a config goes live", "
   CHECK(ran);
   CHECK(dns.Queries(kName) == 1);
   resolver->reset();
+}
+
+TEST_CASE("dns: a name with several addresses hands them out in turn", "[balancer][dns]") {
+  testing::DnsServer dns;
+  dns.SetRecords(kName, {"127.0.0.7", "127.0.0.5", "127.0.0.6"}, 60);
+  Loop l;
+  auto resolver = net::Resolver::Create(&l.loop, ServersOf(dns));
+  REQUIRE(resolver.ok());
+  auto set = HostnameSet();
+  const Upstream& up = set->at(0);
+  REQUIRE(Prime(&l.loop, resolver->get(), set, {}));
+  resolver->reset();
+  REQUIRE(up.state(0).address.count() == 3);
+  CHECK(ReportHealth(up)[0].addresses ==
+        std::vector<std::string>{"127.0.0.5:8000", "127.0.0.6:8000", "127.0.0.7:8000"});
+  auto use = [&](int times, uint64_t now_ms) {
+    std::map<std::string, int> used;
+    for (int k = 0; k < times; ++k) {
+      Selection sel{0, false};
+      net::Address a;
+      REQUIRE(up.AddressOf(&sel, now_ms, &a));
+      ++used[a.ToString()];
+      up.Report(sel, {Result::Kind::kResponse, 200, 1000}, now_ms);
+    }
+    return used;
+  };
+  CHECK(use(9, 1000) == std::map<std::string, int>{
+                            {"127.0.0.5:8000", 3}, {"127.0.0.6:8000", 3}, {"127.0.0.7:8000", 3}});
+
+  // An address that refused a connection sits out 10 s; the others share its turns.
+  Selection failed{0, false};
+  net::Address a;
+  REQUIRE(up.AddressOf(&failed, 1000, &a));
+  up.Report(failed, {Result::Kind::kConnectFailure, 0, 0}, 1000);
+  const auto during = use(8, 2000);
+  CHECK(during.count(a.ToString()) == 0);
+  CHECK(during.size() == 2);
+  CHECK(use(9, 11001).size() == 3);  // back after the 10 s
 }
 
 TEST_CASE("dns: the checker looks a name up again when its TTL expires", "[balancer][dns]") {

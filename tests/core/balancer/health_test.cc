@@ -115,6 +115,7 @@ TEST_CASE("health: the admin report uses Kong's health names", "[balancer]") {
   CHECK(json["next"].is_null());
   CHECK(json["data"][0] == nlohmann::json{{"target", "10.0.0.1:80"},
                                           {"address", "10.0.0.1:80"},
+                                          {"addresses", {"10.0.0.1:80"}},
                                           {"weight", 100},
                                           {"health", "HEALTHCHECKS_OFF"},
                                           {"circuit_breaker", "closed"},
@@ -125,6 +126,7 @@ TEST_CASE("health: the admin report uses Kong's health names", "[balancer]") {
   CHECK(json["data"][1]["reason"] == "weight 0: takes no traffic");
   CHECK(json["data"][2]["health"] == "DNS_ERROR");
   CHECK(json["data"][2]["address"] == "");
+  CHECK(json["data"][2]["addresses"].empty());
   CHECK(json["data"][2]["reason"] == absl::StrCat("dns: ", uv_strerror(UV_EAI_NONAME)));
   // An unresolved target is never picked.
   Picker p(*up);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <uv.h>
@@ -62,9 +63,26 @@ TEST_CASE("resolver: an A record answers with its address and TTL", "[net][dns]"
       &f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
   CHECK(a.calls == 1);
   CHECK(a.r.status == 0);
-  CHECK(a.r.address.ToString() == "127.0.0.7:8080");
+  REQUIRE(a.r.addresses.size() == 1);
+  CHECK(a.r.addresses[0].ToString() == "127.0.0.7:8080");
   CHECK(a.r.ttl_s == 42);
   CHECK(dns.Queries("api.sluice.test") == 1);
+}
+
+TEST_CASE("resolver: every A record of an answer is kept, sorted", "[net][dns]") {
+  testing::DnsServer dns;
+  dns.SetRecords("pool.sluice.test", {"127.0.0.9", "127.0.0.3", "127.0.0.6", "127.0.0.3"}, 30);
+  Fixture f(dns);
+  Answer a;
+  f.resolver->Resolve("pool.sluice.test", 80, Record, &a);
+  REQUIRE(testing::RunUntil(
+      &f.loop, [&] { return a.calls > 0; }, milliseconds(10000)));
+  REQUIRE(a.r.status == 0);
+  std::vector<std::string> got;
+  for (const Address& x : a.r.addresses)
+    got.push_back(x.ToString());
+  CHECK(got == std::vector<std::string>{"127.0.0.3:80", "127.0.0.6:80", "127.0.0.9:80"});
+  CHECK(a.r.ttl_s == 30);
 }
 
 TEST_CASE("resolver: an unknown name fails with UV_EAI_NONAME", "[net][dns]") {
@@ -98,7 +116,9 @@ TEST_CASE("resolver: an /etc/hosts name answers inside Resolve", "[net][dns]") {
   CHECK(f.resolver->Resolve("localhost", 9000, Record, &a) == nullptr);
   CHECK(a.calls == 1);
   CHECK(a.r.status == 0);
-  CHECK((a.r.address.ToString() == "127.0.0.1:9000" || a.r.address.ToString() == "[::1]:9000"));
+  REQUIRE_FALSE(a.r.addresses.empty());
+  const std::string first = a.r.addresses[0].ToString();
+  CHECK((first == "127.0.0.1:9000" || first == "[::1]:9000"));
   CHECK(dns.Queries("localhost") == 0);
 }
 
