@@ -28,6 +28,8 @@ struct HealthChecker::Entry {
   uint64_t next_probe = kNever;
   uint64_t next_dns = kNever;
   Probe* probe = nullptr;
+  uint32_t next_address = 0;  // a multi-address target has its addresses probed in turn
+  uint32_t probed_address = 0;
   net::Resolver::Lookup* lookup = nullptr;
   bool resolving = false;
 };
@@ -193,7 +195,9 @@ void HealthChecker::StartProbe(Entry& e, uint64_t now) {
   }
   e.next_probe = kNever;  // set again when the probe ends
   net::Address addr;
-  if (!s.address.Load(&addr)) {
+  const size_t n = s.address.count();
+  e.probed_address = n > 1 ? static_cast<uint32_t>(e.next_address++ % n) : 0;
+  if (!s.address.Load(&addr, e.probed_address)) {
     e.next_probe = now + interval;  // nothing to probe until DNS succeeds
     return;
   }
@@ -214,6 +218,8 @@ void HealthChecker::OnProbeDone(void* owner, const ProbeResult& r) {
   bool counts = true;
   if (r.event == HealthEvent::kSuccess && r.status != 0)
     counts = p.active.Classify(r.status, &ev);
+  if (counts && !e.checker->AddressVerdict(e, ev == HealthEvent::kSuccess))
+    counts = false;
   if (counts)
     e.up->RecordActive(e.index, ev, r.status != 0 ? r.status : r.error);
   const bool healthy = e.up->state(e.index).health.healthy();
@@ -222,6 +228,25 @@ void HealthChecker::OnProbeDone(void* owner, const ProbeResult& r) {
     interval = std::max(p.healthy_interval_ms, p.unhealthy_interval_ms);
   e.next_probe = uv_now(e.checker->loop_) + interval;
   e.checker->Schedule();
+}
+
+// Kong: a target is healthy while any of its addresses is. So with several addresses, a
+// failed probe takes that address out of the rotation (until one of its probes passes) and
+// counts against the target only when no other address is left in it.
+bool HealthChecker::AddressVerdict(Entry& e, bool passed) {
+  AddressCell& cell = e.up->state(e.index).address;
+  const size_t n = cell.count();
+  if (n < 2)
+    return true;
+  cell.Eject(e.probed_address, passed ? 0 : std::numeric_limits<uint64_t>::max());
+  if (passed)
+    return true;
+  const uint64_t now = uv_now(loop_);
+  for (size_t k = 0; k < n; ++k) {
+    if (!cell.Ejected(k, now))
+      return false;
+  }
+  return true;
 }
 
 void HealthChecker::StartDns(Entry& e) {

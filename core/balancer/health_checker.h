@@ -61,6 +61,7 @@ class HealthChecker {
   void StartProbe(Entry& e, uint64_t now);
   void StartDns(Entry& e);
   static void OnProbeDone(void* owner, const ProbeResult& r);
+  bool AddressVerdict(Entry& e, bool passed);
   static void OnDnsDone(void* owner, const net::Resolution& r);
   void ClearEntries();
 

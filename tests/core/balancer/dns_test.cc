@@ -9,12 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include <catch2/catch.hpp>
 #include <uv.h>
 
 #include "core/balancer/health_checker.h"
 #include "core/balancer/health_report.h"
 #include "tests/support/dns_server.h"
+#include "tests/support/harness.h"
 #include "tests/support/run_loop.h"
 
 namespace sluice::balancer {
@@ -150,6 +152,59 @@ TEST_CASE("dns: a name with several addresses hands them out in turn", "[balance
   CHECK(during.count(a.ToString()) == 0);
   CHECK(during.size() == 2);
   CHECK(use(9, 11001).size() == 3);  // back after the 10 s
+}
+
+TEST_CASE("dns: an address that fails its probes leaves the rotation, the target stays healthy",
+          "[balancer][dns]") {
+  testing::EchoServer echo;  // 127.0.0.1 only: 127.0.0.2 on the same port refuses
+  testing::DnsServer dns;
+  dns.SetRecords(kName, {"127.0.0.1", "127.0.0.2"}, 60);
+  config::Upstream u;
+  u.name = "svc";
+  config::Target t;
+  t.host = kName;
+  t.port = echo.port();
+  t.target = absl::StrCat(kName, ":", echo.port());
+  u.targets = {t};
+  auto& a = u.healthchecks.active;
+  a.healthy.interval = 1;
+  a.unhealthy.interval = 1;
+  a.healthy.successes = 1;
+  a.unhealthy.tcp_failures = 1;
+  config::Config cfg;
+  cfg.upstreams.push_back(u);
+  auto set = Set::Build(cfg, {}, nullptr);
+  const Upstream& up = set->at(0);
+  const TargetState& s = up.state(0);
+
+  Loop l;
+  auto resolver = net::Resolver::Create(&l.loop, ServersOf(dns));
+  REQUIRE(resolver.ok());
+  REQUIRE(Prime(&l.loop, resolver->get(), set, {}));
+  resolver->reset();
+  REQUIRE(s.address.count() == 2);
+  HealthChecker checker(&l.loop, {ServersOf(dns), {}});
+  checker.Update(set);
+  // Sorted: index 1 is 127.0.0.2, which refuses. Three probes reach both addresses.
+  REQUIRE(RunUntil(
+      &l.loop, [&] { return s.address.Ejected(1, uv_now(&l.loop)); }, milliseconds(10000)));
+  RunUntil(
+      &l.loop, [] { return false; }, milliseconds(2200));
+  CHECK(s.health.healthy());
+  CHECK(s.became_unhealthy.load() == 0);
+  CHECK_FALSE(s.address.Ejected(0, uv_now(&l.loop)));
+  Selection sel{0, false};
+  net::Address picked;
+  for (int k = 0; k < 4; ++k) {
+    REQUIRE(up.AddressOf(&sel, uv_now(&l.loop), &picked));
+    CHECK(picked.ToString() == absl::StrCat("127.0.0.1:", echo.port()));
+  }
+
+  // The last address goes too: now the target is down.
+  echo.process().Kill();
+  REQUIRE(RunUntil(
+      &l.loop, [&] { return !s.health.healthy(); }, milliseconds(10000)));
+  checker.Stop();
 }
 
 TEST_CASE("dns: the checker looks a name up again when its TTL expires", "[balancer][dns]") {
