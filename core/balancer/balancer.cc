@@ -93,6 +93,7 @@ std::shared_ptr<Upstream> Upstream::Build(const config::Upstream& cfg, const Ups
       // A new hostname target starts unresolved: ResolveNewTargets (dns.h) looks it up
       // before the config goes live, without blocking a loop.
       t.state = std::make_shared<TargetState>(t.target);
+      t.fresh = true;
       if (t.numeric)
         t.state->address.Store(addr);
     }
@@ -170,12 +171,11 @@ void Upstream::Report(const Selection& sel, const Result& r, uint64_t now_ms) co
   const size_t i = static_cast<size_t>(sel.index);
   TargetState& s = *targets_[i].state;
   s.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  // One dead address of several must not fail every n-th request: it sits out a while. The
-  // target's health counts the attempt as usual below.
-  if ((r.kind == Result::Kind::kConnectFailure || r.kind == Result::Kind::kTimeout) &&
-      s.address.count() > 1) {
-    s.address.Eject(sel.address, now_ms + kAddressEjectMs);
-  }
+  // One dead address of several must not fail every n-th request: it sits out a while. Only
+  // a connection that never came up says that of the address; the target's health counts the
+  // attempt as usual below.
+  if (r.connecting && r.kind != Result::Kind::kResponse && s.address.count() > 1)
+    s.address.EjectAtLeast(sel.address, now_ms + kAddressEjectMs);
   HealthEvent e = HealthEvent::kSuccess;
   bool counts = true;
   bool failure = true;

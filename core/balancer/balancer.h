@@ -77,6 +77,7 @@ struct TargetInfo {
   int port = 0;
   int weight = 100;
   bool numeric = false;  // an IP literal: never re-resolved
+  bool fresh = false;    // its state is new in this config (not handed over by the last one)
   std::shared_ptr<TargetState> state;
 };
 
@@ -100,6 +101,7 @@ struct Result {
   Kind kind = Kind::kResponse;
   int status = 0;
   uint64_t latency_us = 0;  // send -> response headers; used by the latency algorithm
+  bool connecting = false;  // failed before the connection was up (refused, connect timeout)
 };
 
 // The shared balancer of one upstream for one config version.

@@ -104,7 +104,8 @@ void ResolveNewTargets(net::Resolver* resolver, std::shared_ptr<const Set> set,
       const Upstream& up = b->set->at(u);
       for (size_t i = 0; i < up.size(); ++i) {
         const TargetInfo& t = up.target(i);
-        if (!t.numeric && !t.state->address.has_value())
+        // A name carried over from the running config is the health checker's to refresh.
+        if (!t.numeric && t.fresh && !t.state->address.has_value())
           b->jobs.push_back({b, t.state.get(), &up, &t});
       }
     }

@@ -32,7 +32,7 @@ uint64_t MonotonicMs();
 uint64_t ApplyResolution(TargetState& state, const net::Resolution& r, const DnsPolicy& policy,
                          absl::string_view upstream, absl::string_view target);
 
-// Resolves every hostname target of `set` that has no address yet (new in this config), then
+// Resolves every hostname target new in `set` (TargetInfo::fresh) that has no address yet, then
 // calls `done` on the resolver's loop: at once when nothing needs a lookup, else after the
 // last answer. `done(false)` when the resolver was destroyed first.
 void ResolveNewTargets(net::Resolver* resolver, std::shared_ptr<const Set> set,

@@ -47,6 +47,16 @@ class AddressCell {
       ejected_until_[i].store(until_ms, std::memory_order_relaxed);
   }
 
+  // As Eject, but never shortens an ejection already in force (a failed probe's).
+  void EjectAtLeast(size_t i, uint64_t until_ms) {
+    if (i >= kMax)
+      return;
+    uint64_t cur = ejected_until_[i].load(std::memory_order_relaxed);
+    while (cur < until_ms &&
+           !ejected_until_[i].compare_exchange_weak(cur, until_ms, std::memory_order_relaxed)) {
+    }
+  }
+
   bool Ejected(size_t i, uint64_t now_ms) const {
     return i < kMax && ejected_until_[i].load(std::memory_order_relaxed) > now_ms;
   }

@@ -11,6 +11,9 @@
 namespace sluice::net {
 
 struct Resolver::Lookup {
+  Resolver* resolver = nullptr;
+  std::string host;
+  int family = AF_INET;  // A first; AAAA only when the name has no A record (Kong's order)
   Done done = nullptr;
   void* owner = nullptr;
   int port = 0;
@@ -128,6 +131,7 @@ absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(uv_loop_t* loop,
 }
 
 Resolver::~Resolver() {
+  destroying_ = true;  // ares_destroy may complete a lookup with an answer: it is cancelled
   if (channel_ != nullptr)
     ares_destroy(channel_);  // answers every lookup in flight with ARES_EDESTRUCTION
   for (auto& [fd, p] : polls_) {
@@ -139,15 +143,13 @@ Resolver::~Resolver() {
 
 Resolver::Lookup* Resolver::Resolve(const std::string& host, int port, Done done, void* owner) {
   auto* l = new Lookup();
+  l->resolver = this;
+  l->host = host;
   l->done = done;
   l->owner = owner;
   l->port = port;
   l->in_call = true;
-  ares_addrinfo_hints hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = ARES_AI_NOSORT;  // sorting would connect() a UDP socket per address
-  ares_getaddrinfo(channel_, host.c_str(), nullptr, &hints, OnAnswer, l);
+  Query(l);
   l->in_call = false;
   if (l->finished) {
     const Resolution r = l->result;
@@ -161,8 +163,26 @@ Resolver::Lookup* Resolver::Resolve(const std::string& host, int port, Done done
 
 void Resolver::Cancel(Lookup* lookup) { lookup->done = nullptr; }
 
+void Resolver::Query(Lookup* l) {
+  ares_addrinfo_hints hints{};
+  hints.ai_family = l->family;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = ARES_AI_NOSORT;  // sorting would connect() a UDP socket per address
+  ares_getaddrinfo(channel_, l->host.c_str(), nullptr, &hints, OnAnswer, l);
+}
+
 void Resolver::OnAnswer(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
   auto* l = static_cast<Lookup*>(arg);
+  Resolver* self = l->resolver;
+  if (self->destroying_)
+    status = ARES_EDESTRUCTION;
+  if (l->family == AF_INET && (status == ARES_ENODATA || status == ARES_ENOTFOUND)) {
+    if (res != nullptr)
+      ares_freeaddrinfo(res);
+    l->family = AF_INET6;  // no A record: try AAAA (this may answer at once, re-entering here)
+    self->Query(l);
+    return;
+  }
   Resolution r = FromAnswer(status, res, l->port);
   if (res != nullptr)
     ares_freeaddrinfo(res);

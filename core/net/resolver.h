@@ -29,9 +29,9 @@ struct ResolverOptions {
 
 struct Resolution {
   int status = 0;  // 0, or a libuv error (UV_EAI_*), so uv_strerror names it
-  // The IPv4 addresses of the answer, or its IPv6 ones when it has no IPv4 (Kong queries A
-  // before AAAA), sorted and without duplicates, so a server that rotates its records does
-  // not look like a change.
+  // The name's IPv4 addresses, or its IPv6 ones when it has no IPv4 (A is asked first and
+  // AAAA only then, Kong's order), sorted and without duplicates, so a server that rotates its
+  // records does not look like a change.
   std::vector<Address> addresses;
   uint32_t ttl_s = 0;  // the lowest TTL of the answer; 0 when none came (hosts file)
 };
@@ -64,6 +64,7 @@ class Resolver {
   explicit Resolver(uv_loop_t* loop) : loop_(loop) {}
 
   static void OnSockState(void* data, ares_socket_t fd, int readable, int writable);
+  void Query(Lookup* l);
   static void OnAnswer(void* arg, int status, int timeouts, ares_addrinfo* res);
   void ArmTimer();
 
@@ -71,6 +72,7 @@ class Resolver {
   ares_channel channel_ = nullptr;
   loop::UvPtr<uv_timer_t> timer_;
   absl::flat_hash_map<ares_socket_t, uv_poll_t*> polls_;
+  bool destroying_ = false;
 };
 
 }  // namespace sluice::net

@@ -559,12 +559,13 @@ bool Session::PickTarget(int avoid) {
   return true;
 }
 
-void Session::EndAttempt(balancer::Result::Kind kind) {
+void Session::EndAttempt(balancer::Result::Kind kind, bool connecting) {
   Exchange* ex = ex_;
   if (!ex->sel)
     return;
   balancer::Result r;
   r.kind = kind;
+  r.connecting = connecting;
   r.status = ex->up_status;
   r.latency_us = ex->up_latency_us;
   ex->picker->upstream().Report(ex->sel, r, NowMs());

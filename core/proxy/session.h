@@ -102,7 +102,7 @@ class Session {
   }
 
   // Reports the attempt on the picked target to its balancer (health, breaker, counts).
-  void EndAttempt(balancer::Result::Kind kind);
+  void EndAttempt(balancer::Result::Kind kind, bool connecting = false);
   void ReleaseUpstream(bool reusable);
   void ArmUpstreamTimer();
 

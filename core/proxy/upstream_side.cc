@@ -582,11 +582,13 @@ void Session::BuildResponseHead() {
 
 void Session::UpstreamFailed(int status, bool may_retry) {
   Exchange* ex = ex_;
+  const bool connecting = ex->phase == Phase::kConnecting;
   if (ex->up != nullptr)
     ReleaseUpstream(false);
   int failed = ex->sel.index;
-  EndAttempt(status == 504 ? balancer::Result::Kind::kTimeout
-                           : balancer::Result::Kind::kConnectFailure);
+  EndAttempt(
+      status == 504 ? balancer::Result::Kind::kTimeout : balancer::Result::Kind::kConnectFailure,
+      connecting);
   // A retry goes to another target when there is one; the retry budget keeps a failing
   // upstream from receiving (retries + 1) times its traffic.
   if (may_retry && ex->attempts <= ex->service->retries && !ex->resp_started &&
